@@ -54,6 +54,8 @@ enum evt_ptype {
 	EPT_MODE,	  /* u32 */
 	EPT_FSRELPATH,	  /* path relative to a dirfd parameter */
 	EPT_ENUMFLAGS8, EPT_ENUMFLAGS16, EPT_ENUMFLAGS32,
+	EPT_FD32,	  /* int32 fd (newer libs events) */
+	EPT_PID32,	  /* int32 pid */
 	EPT_MAX
 };
 
@@ -73,6 +75,7 @@ enum evt_pfmt { EPF_NA = 0, EPF_DEC, EPF_HEX, EPF_10_PADDED_DEC, EPF_ID, EPF_DIR
 #define EVT_FLAG_OLD (1u << 9)		 /* an old layout; converted on read */
 #define EVT_FLAG_LARGE_PAYLOAD (1u << 10) /* parameter lengths are u32 */
 #define EVT_FLAG_METAEVENT (1u << 11)	 /* made by the engine, not a syscall */
+#define EVT_FLAG_CONVERTER_MANAGED (1u << 12) /* libs' converter has rules for it */
 
 /* Event categories (libs EC_*), used by evt.category. */
 enum evt_cat {
@@ -95,6 +98,10 @@ struct evt_param_info {
 	enum evt_pfmt fmt;
 	const struct evt_flag_name *flags; /* NULL-name terminated, or NULL */
 	uint8_t dirfd_param;		   /* for EPT_FSRELPATH: index of the dirfd */
+	/* For EPT_DYN: the value's first byte indexes this table, which gives
+	 * the type of the bytes that follow. */
+	const struct evt_param_info *dyn;
+	uint8_t ndyn;
 };
 
 struct evt_info {
@@ -103,12 +110,21 @@ struct evt_info {
 	uint32_t flags;	  /* EVT_FLAG_* */
 	uint32_t nparams;
 	const struct evt_param_info *params;
+	/* What produces it: ECAT_SYSCALL, ECAT_TRACEPOINT, ECAT_PLUGIN,
+	 * ECAT_METAEVENT or ECAT_INTERNAL (kernel iterators); ECAT_UNKNOWN for
+	 * unused slots. @category is the syscall category (file, net, ...). */
+	enum evt_cat origin;
 };
 
 /* Number of slots in the table (one past the highest event type known). */
 extern const uint32_t evt_table_size;
 
-/* Table entry of @type, or NULL when the type is out of range or unknown. */
+/* The raw table, indexed by type, unused slots included (name NULL, flags
+ * EVT_FLAG_UNUSED). Most callers want evt_info(), which hides unused slots. */
+extern const struct evt_info evt_table[EVT_TYPE_MAX];
+
+/* Table entry of @type, or NULL when the type is out of range or an unused
+ * slot. */
 const struct evt_info *evt_info(uint16_t type);
 
 /* Direction of an event type: true for enter (even numbers). */
@@ -140,6 +156,8 @@ enum evt_reject {
 
 /* Human-readable description of a reject reason. */
 const char *evt_reject_str(enum evt_reject r);
+/* Short identifier of a reject reason ("SHORT_HEADER"), for stats keys. */
+const char *evt_reject_name(enum evt_reject r);
 
 /* Per-caller reject counters (one per worker or reader; never shared). */
 struct evt_stats {
@@ -183,10 +201,31 @@ const char *evt_param_str(const struct evt *ev, uint32_t i);
  * of the current table entry; missing ones filled as libs' converter does) to
  * @out (@outcap bytes). Returns the new length (> 0); 0 when @in is already
  * current and may be used as it is (never for V1 headers); or -EINVAL
- * (malformed), -ENOSPC (@outcap too small), -ENOTSUP (no known conversion).
+ * (malformed), -ENOSPC (@outcap too small), -ENOTSUP (no known conversion),
+ * -ENOENT (libs drops this event: an unused slot, or an old enter event
+ * whose facts the exit event carries; the caller skips it).
+ * Parameters libs takes from the thread's enter event are filled with their
+ * fallback (empty or default) here, as this function keeps no state; use
+ * evt_conv__convert() to have them filled from the enter event.
  * Any thread; touches only @out.
  */
 long evt_convert(const void *in, size_t inlen, unsigned hdr_len, void *out, size_t outcap);
+
+/*
+ * struct evt_conv - converter state for one capture being read: the last
+ * enter event of each thread (a bounded, direct-mapped cache keyed by tid),
+ * so that an old exit event gets the parameters libs moved into exit events
+ * from its enter event. Owned by one thread (the capture reader).
+ */
+struct evt_conv;
+
+/* NULL + errno on failure. */
+struct evt_conv *evt_conv__new(void);
+/* Accepts NULL. */
+void evt_conv__free(struct evt_conv *cv);
+/* evt_convert() with enter-event memory; @cv may be NULL (= evt_convert). */
+long evt_conv__convert(struct evt_conv *cv, const void *in, size_t inlen, unsigned hdr_len,
+		       void *out, size_t outcap);
 
 /*
  * evt_print_param - render parameter @i of @ev as `capture cat` shows it: fds

@@ -1,0 +1,213 @@
+/*
+ * decode.c - the in-place event decoder and the table lookups.
+ *
+ * Every event a worker sees passes through evt_decode() once, straight out of
+ * a ring buffer or an mmap()ed capture, so it is written for speed: no copy,
+ * no allocation, one pass over the length array, and every length checked
+ * against the event before a parameter pointer is handed out. What it does not
+ * trust it rejects with a reason, counted per caller so the counts never
+ * bounce between cores.
+ */
+#include <string.h>
+
+#include "event_table.h"
+
+static const char *const reject_desc[EVT_REJECT_MAX] = {
+	[EVT_OK] = "ok",
+#define X(id, desc) [EVT_REJECT_##id] = desc,
+	EVT_REJECT_LIST(X)
+#undef X
+};
+
+static const char *const reject_name[EVT_REJECT_MAX] = {
+	[EVT_OK] = "OK",
+#define X(id, desc) [EVT_REJECT_##id] = #id,
+	EVT_REJECT_LIST(X)
+#undef X
+};
+
+const char *evt_reject_str(enum evt_reject r)
+{
+	if ((unsigned)r >= EVT_REJECT_MAX)
+		return "unknown reject reason";
+	return reject_desc[r];
+}
+
+const char *evt_reject_name(enum evt_reject r)
+{
+	if ((unsigned)r >= EVT_REJECT_MAX)
+		return "UNKNOWN";
+	return reject_name[r];
+}
+
+const struct evt_info *evt_info(uint16_t type)
+{
+	if (type >= EVT_TYPE_MAX || !evt_table[type].name)
+		return NULL;
+	return &evt_table[type];
+}
+
+int evt_type_by_name(const char *name, bool enter)
+{
+	uint32_t t;
+
+	if (!name)
+		return -1;
+	/* Linear: called when rules are compiled, never per event. */
+	for (t = enter ? 0 : 1; t < EVT_TYPE_MAX; t += 2) {
+		const struct evt_info *e = &evt_table[t];
+
+		if (e->name && !(e->flags & (EVT_FLAG_OLD | EVT_FLAG_UNUSED)) &&
+		    strcmp(e->name, name) == 0)
+			return (int)t;
+	}
+	return -1;
+}
+
+static inline enum evt_reject reject(struct evt_stats *st, enum evt_reject r)
+{
+	if (st)
+		st->rejected[r]++;
+	return r;
+}
+
+static inline uint16_t ld16(const uint8_t *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct evt_stats *st)
+{
+	const uint8_t *p = buf;
+	const struct evt_info *info;
+	uint32_t len, n, i;
+	uint16_t type;
+	size_t off;
+
+	if (avail < EVT_HDR_LEN)
+		return reject(st, EVT_REJECT_SHORT_HEADER);
+	len = ld32(p + offsetof(struct evt_hdr, len));
+	if (len < EVT_HDR_LEN || len > avail || len > EVT_MAX_LEN)
+		return reject(st, EVT_REJECT_BAD_LEN);
+	type = ld16(p + offsetof(struct evt_hdr, type));
+	if (type >= EVT_TYPE_MAX || !evt_table[type].name)
+		return reject(st, EVT_REJECT_UNKNOWN_TYPE);
+	info = &evt_table[type];
+	n = ld32(p + offsetof(struct evt_hdr, nparams));
+	/* Newer producers append parameters: more than the table knows is fine,
+	 * the extra ones are just not named. */
+	if (n > EVT_MAX_PARAMS)
+		return reject(st, EVT_REJECT_TOO_MANY_PARAMS);
+
+	/* len <= EVT_MAX_LEN and n <= 32, so none of these sums can wrap. */
+	if (info->flags & EVT_FLAG_LARGE_PAYLOAD) {
+		off = EVT_HDR_LEN + (size_t)n * 4;
+		if (off > len)
+			return reject(st, EVT_REJECT_PARAMS_PAST_END);
+		for (i = 0; i < n; i++) {
+			uint32_t l = ld32(p + EVT_HDR_LEN + i * 4);
+
+			if (l > len - off)
+				return reject(st, EVT_REJECT_PARAMS_PAST_END);
+			ev->param[i] = p + off;
+			ev->plen[i] = l;
+			off += l;
+		}
+	} else {
+		off = EVT_HDR_LEN + (size_t)n * 2;
+		if (off > len)
+			return reject(st, EVT_REJECT_PARAMS_PAST_END);
+		for (i = 0; i < n; i++) {
+			uint32_t l = ld16(p + EVT_HDR_LEN + i * 2);
+
+			if (l > len - off)
+				return reject(st, EVT_REJECT_PARAMS_PAST_END);
+			ev->param[i] = p + off;
+			ev->plen[i] = l;
+			off += l;
+		}
+	}
+	ev->hdr = (const struct evt_hdr *)buf;
+	ev->info = info;
+	ev->nparams = n;
+	if (st)
+		st->decoded++;
+	return EVT_OK;
+}
+
+int64_t evt_param_s64(const struct evt *ev, uint32_t i, int64_t def)
+{
+	const uint8_t *p;
+
+	if (i >= ev->nparams)
+		return def;
+	p = ev->param[i];
+	/* Sign-extend from the stored width: an int32 -1 reads as -1. */
+	switch (ev->plen[i]) {
+	case 1:
+		return (int8_t)p[0];
+	case 2:
+		return (int16_t)ld16(p);
+	case 4:
+		return (int32_t)ld32(p);
+	case 8: {
+		int64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
+	default:
+		return def;
+	}
+}
+
+uint64_t evt_param_u64(const struct evt *ev, uint32_t i, uint64_t def)
+{
+	const uint8_t *p;
+
+	if (i >= ev->nparams)
+		return def;
+	p = ev->param[i];
+	switch (ev->plen[i]) {
+	case 1:
+		return p[0];
+	case 2:
+		return ld16(p);
+	case 4:
+		return ld32(p);
+	case 8: {
+		uint64_t v;
+
+		memcpy(&v, p, sizeof(v));
+		return v;
+	}
+	default:
+		return def;
+	}
+}
+
+const char *evt_param_str(const struct evt *ev, uint32_t i)
+{
+	uint32_t l;
+
+	if (i >= ev->nparams)
+		return "";
+	l = ev->plen[i];
+	if (l == 0)
+		return "";
+	/* Producers end strings with their NUL; look further only when not. */
+	if (ev->param[i][l - 1] != '\0' && !memchr(ev->param[i], '\0', l))
+		return "";
+	return (const char *)ev->param[i];
+}
