@@ -479,6 +479,14 @@ long evt_conv__convert(struct evt_conv *cv, const void *in, size_t inlen, unsign
 	default:
 		return -ENOTSUP;
 	}
+	/* libs passes events it has no rule for (procexit with only its status,
+	 * setsockopt with none) as they are; consumers here are promised the
+	 * whole current layout, so the missing tail is added empty. */
+	while (e.n < evt_table[e.type].nparams) {
+		e.prm[e.n].p = zeros;
+		e.prm[e.n++].len = 0;
+		changed = true;
+	}
 	if (!changed)
 		return 0;
 	sz = emit_size(&e);
