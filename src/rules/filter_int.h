@@ -67,10 +67,11 @@ static inline bool flt_is_blank(char c)
 /*
  * Decode the quoted string src[start, end) (quotes included) into dst, which
  * has room for end - start bytes; *dst_len gets the decoded length. Returns
- * 0, or -1 with *err_off at the bad escape and *err_msg set.
+ * 0, or -1 with *err_off at the bad escape, *err_msg set and *err_len the
+ * length of the escape worth quoting after the message (0: none).
  */
 int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, uint32_t *dst_len,
-		    uint32_t *err_off, const char **err_msg);
+		    uint32_t *err_off, uint32_t *err_len, const char **err_msg);
 
 /* Look up a word operator/modifier/transformer; -1 when unknown. */
 int flt_op__lookup(const char *s, uint32_t len);

@@ -338,7 +338,7 @@ static int hexval(char c)
 }
 
 int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, uint32_t *dst_len,
-		    uint32_t *err_off, const char **err_msg)
+		    uint32_t *err_off, uint32_t *err_len, const char **err_msg)
 {
 	char q = src[start];
 	uint32_t n = 0;
@@ -351,6 +351,7 @@ int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, ui
 			continue;
 		}
 		*err_off = i;
+		*err_len = 0;
 		if (i + 2 >= end) {
 			*err_msg = "unterminated escape sequence";
 			return -1;
@@ -390,11 +391,12 @@ int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, ui
 			break;
 		case 'x':
 			if (i + 2 >= end - 1) {
-				*err_msg = "truncated \\x escape: expected two hex digits";
+				*err_msg = "truncated hex escape: \\x needs two hex digits";
 				return -1;
 			}
 			if (!is_hex(src[i + 1]) || !is_hex(src[i + 2])) {
-				*err_msg = "invalid \\x escape: expected two hex digits";
+				*err_msg = "invalid hex escape (two hex digits expected):";
+				*err_len = 4;
 				return -1;
 			}
 			dst[n++] = (char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
@@ -402,6 +404,7 @@ int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, ui
 			break;
 		default:
 			*err_msg = "unsupported escape sequence";
+			*err_len = 2;
 			return -1;
 		}
 	}

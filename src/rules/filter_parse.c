@@ -261,7 +261,7 @@ static bool copy_str(struct parser *p, struct flt_str *dst, const struct flt_tok
 /* Decode a quoted token into dst. */
 static bool unquote(struct parser *p, struct flt_str *dst, const struct flt_token *t)
 {
-	uint32_t n, off;
+	uint32_t n, off, elen;
 	const char *msg;
 	char *buf = flt_arena__alloc(p->ast, t->end - t->start);
 
@@ -269,11 +269,13 @@ static bool unquote(struct parser *p, struct flt_str *dst, const struct flt_toke
 		fail_nomem(p);
 		return false;
 	}
-	if (flt_lex_unquote(p->lx.src, t->start, t->end, buf, &n, &off, &msg)) {
+	if (flt_lex_unquote(p->lx.src, t->start, t->end, buf, &n, &off, &elen, &msg)) {
 		char esc[64];
 
-		fail(p, off, off + 2, "%s: %s", msg,
-		     snip(p, off, off + (at(p, off + 1) == 'x' ? 4 : 2), esc, sizeof(esc)));
+		if (elen)
+			fail(p, off, off + elen, "%s %s", msg, snip(p, off, off + elen, esc, sizeof(esc)));
+		else
+			fail(p, off, off + 2, "%s", msg);
 		return false;
 	}
 	buf[n] = '\0';
@@ -376,7 +378,7 @@ static struct flt_node *parse_xarg(struct parser *p, const char *xf_name)
 	}
 	return fail_tok(p, &t,
 			"expected a field, a transformer, a quoted string or a number as argument "
-			"of '%s'",
+			"of %s",
 			xf_name);
 }
 
@@ -585,7 +587,7 @@ static struct flt_node *parse_condition(struct parser *p, struct flt_node *lhs)
 	n->check.lhs = lhs;
 	peek(p, FLT_LM_OP, &op);
 	o = op.kind == FLT_T_OP ? (int)op.op : -1;
-	if (op.kind == FLT_T_IDENT && !is_keyword(p, &op)) {
+	if ((op.kind == FLT_T_IDENT || op.kind == FLT_T_CALL) && !is_keyword(p, &op)) {
 		o = flt_op__lookup(p->lx.src + op.start, op.end - op.start);
 		if (o < 0)
 			return fail(p, op.start, op.end, "unknown operator %s",
@@ -611,7 +613,7 @@ static struct flt_node *parse_condition(struct parser *p, struct flt_node *lhs)
 			return fail_tok(p, &t, "expected a number after %s", opname);
 		break;
 	case FLT_OPK_STR:
-		if (op.kind == FLT_T_IDENT && op.end < p->lx.len && !flt_is_blank(at(p, op.end)))
+		if (op.kind != FLT_T_OP && op.end < p->lx.len && !flt_is_blank(at(p, op.end)))
 			return fail(p, op.end, op.end + 1, "expected a blank after %s", opname);
 		peek(p, FLT_LM_VALUE, &t);
 		mod = t.blank_before ? modifier_at(p, &t) : -1;
