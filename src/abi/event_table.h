@@ -200,7 +200,9 @@ const char *evt_param_str(const struct evt *ev, uint32_t i);
  * current-layout event (26-byte header, current type number, every parameter
  * of the current table entry; missing ones filled as libs' converter does) to
  * @out (@outcap bytes). Returns the new length (> 0); 0 when @in is already
- * current and may be used as it is (never for V1 headers); or -EINVAL
+ * current and complete and may be used as it is (never for V1 headers;
+ * an event of a current type with fewer parameters than its entry, which
+ * libs passes as it is, gets the missing tail as empty parameters); or -EINVAL
  * (malformed), -ENOSPC (@outcap too small), -ENOTSUP (no known conversion),
  * -ENOENT (libs drops this event: an unused slot, or an old enter event
  * whose facts the exit event carries; the caller skips it).
