@@ -1,0 +1,506 @@
+/*
+ * state.h - the shared thread/process table: every worker reads it, each
+ * process's partition owner alone writes it.
+ *
+ * Events are partitioned by process over N workers. A rule evaluated on worker
+ * A for process P reads P's parent and ancestors, which worker B may be
+ * changing at that very moment. This module makes those cross-partition reads
+ * lock-free and safe, and keeps every write on the worker that owns the
+ * process, so the per-event path takes no lock, allocates nothing on lookups
+ * and writes no cache line another worker writes.
+ *
+ * HOW IT WORKS
+ *
+ *   tid index (liburcu lock-free hash, key = tid)
+ *        |
+ *        v
+ *   proc_thread  ---proc--->  proc_process  ---image--->  proc_image
+ *   (one per tid)             (one per thread group)      (immutable snapshot:
+ *   tid, vtid, state,         tgid, ptid, uids/gids,       comm, exe, exepath,
+ *   reaper, clone_ts          loginuid, sid, vpgid, tty,   args, env, cgroups,
+ *                             cwd -> proc_cwd (immutable)  container id, caps,
+ *                             fd table (owner only)        exe inode facts)
+ *
+ * - Reclamation is userspace RCU, QSBR flavour. Every thread that touches the
+ *   table registers (proc_worker_register) and announces a quiescent state
+ *   between batches (proc_worker_quiescent). A pointer obtained from any lookup
+ *   or accessor stays valid until the caller's next quiescent state or offline
+ *   period; nothing is freed before every registered thread has passed one.
+ * - Publication uses release stores, reads use acquire loads (the C11
+ *   equivalent of rcu_assign_pointer / rcu_dereference, which ThreadSanitizer
+ *   understands), so a reader never sees a half-built object.
+ * - Copy-on-write vs atomics. Things that change together or are strings
+ *   (execve: exe, args, env, comm, caps, cgroups) live in proc_image and are
+ *   replaced as a whole: the owner builds a new image, publishes it with one
+ *   release store and frees the old one after a grace period. Small scalars
+ *   that change alone (setresuid: uid+euid, setresgid: gid+egid, loginuid,
+ *   sid, vpgid, tty, ptid) are single aligned atomics in proc_process: one
+ *   store, no allocation, and a reader sees the old or the new value, never a
+ *   mix (uid and euid share one 64-bit word because one syscall sets both).
+ *   cwd is a string that changes alone (chdir is common in shells), so it is
+ *   its own tiny immutable object behind one pointer: chdir costs a malloc of
+ *   the path, not a copy of the whole image. Strings are therefore never
+ *   edited in place and a reader can never see a torn one.
+ * - The fd table of a process is touched by its owner only and has no
+ *   synchronisation at all. fd.* fields are only ever extracted for the
+ *   event's own process, which the owner's worker evaluates; other workers
+ *   must not call the proc_fd_* functions on a process they do not own.
+ * - Exit and re-parenting without writing another partition's records. A
+ *   dead thread is not removed from the index at once: procexit marks it
+ *   EXITING (still visible while the exit event is evaluated), the next
+ *   quiescent state turns it into a TOMB (invisible to lookups, process
+ *   released) that remembers the reaper tid the kernel reported, and the tomb
+ *   expires later (TTL, per-worker cap). A child's ptid is resolved lazily: if
+ *   it names a tomb, resolution follows the tomb's reaper (a bounded number of
+ *   hops). Children in other partitions are thus re-parented without anyone
+ *   writing their records; when the child's own owner next resolves its
+ *   parent it settles the result with one atomic store of ptid. Tid reuse is
+ *   caught by start times: a "parent" that started after the child is not it.
+ * - A parent unknown at the child's clone (its partition lags, or it started
+ *   before us) is simply not found yet; the child keeps ptid and resolution
+ *   succeeds once the parent's owner creates it.
+ * - Bounded: at most max_threads live threads (tombs are capped separately).
+ *   Creation beyond that fails with -ENOSPC and is counted; an inactivity
+ *   purge (proc_worker_purge, bounded work per call) removes idle threads.
+ *   The global budget is reserved by each worker in chunks, so creation does
+ *   not write a shared cache line each time either.
+ *
+ * Partitioning assumption: all threads of a process go to one worker (the
+ * default `tgid` partitioning), which then owns the process, its threads and
+ * its fd table. Write functions refuse (-EPERM, counted) a thread owned by
+ * another worker.
+ *
+ * Calling conventions: "owner" = the worker a thread or process was created
+ * by; "any worker" = any thread registered with proc_worker_register and
+ * online. Functions return 0 / -errno; constructors NULL + errno.
+ */
+#ifndef PG_STATE_STATE_H
+#define PG_STATE_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct proc_table;   /* the whole table */
+struct proc_worker;  /* one registered thread's handle */
+struct proc_thread;  /* one tid */
+struct proc_process; /* one thread group */
+
+/* Bounds. Strings longer than these are truncated (args/env at an entry). */
+#define PROC_DEFAULT_MAX_THREADS 262144u
+#define PROC_COMM_MAX		 16u   /* including the NUL, as the kernel */
+#define PROC_EXE_MAX		 1024u /* exe (argv[0] or comm-like name) */
+#define PROC_PATH_MAX		 4096u /* exepath, cwd, fd names */
+#define PROC_ARGS_MAX		 4096u /* NUL-separated argument list */
+#define PROC_ENV_MAX		 4096u /* NUL-separated environment */
+#define PROC_CGROUPS_MAX	 4096u /* NUL-separated "subsys=path" list */
+#define PROC_CONTAINER_ID_LEN	 12u   /* short id, as Falco's container.id */
+#define PROC_ANCESTORS_MAX	 64u   /* hard bound of any ancestor walk */
+#define PROC_REAPER_HOPS	 8u    /* tombs followed to re-parent a child */
+#define PROC_FDS_MAX		 65536u /* fds per process */
+
+/* Magic values, checked by tests to prove no freed record is ever read. */
+#define PROC_IMAGE_MAGIC 0x494d4731u /* a live proc_image */
+#define PROC_POISON	 0xa5u	     /* byte freed objects are filled with */
+
+/* ---- configuration and lifecycle -------------------------------------- */
+
+struct proc_config {
+	uint32_t max_threads;	/* live threads; 0 = PROC_DEFAULT_MAX_THREADS */
+	uint32_t max_workers;	/* registered threads over the table's life; 0 = 64 */
+	uint32_t max_tombs;	/* tombs kept per worker; 0 = 4096 */
+	uint64_t purge_idle_ns; /* idle time before a thread may be purged; 0 = 600 s */
+	uint64_t tomb_ttl_ns;	/* how long a tomb is kept; 0 = 120 s */
+	int poison;		/* fill freed objects with PROC_POISON (tests) */
+};
+
+/*
+ * Create a table. Any thread, before workers register. NULL + errno (ENOMEM,
+ * EINVAL). cfg may be NULL for defaults. The poison setting is process-wide.
+ */
+struct proc_table *proc_table_new(const struct proc_config *cfg);
+
+/*
+ * Free the table and everything in it. Call once all workers have
+ * unregistered, from a thread that is not registered; accepts NULL.
+ */
+void proc_table_destroy(struct proc_table *t);
+
+/*
+ * Register the calling thread (rcu_register_thread) and give it a worker
+ * handle; the thread is online on return. Once per thread. NULL + errno
+ * (ENOSPC when max_workers handles were already given out).
+ */
+struct proc_worker *proc_worker_register(struct proc_table *t);
+
+/*
+ * Unregister the calling thread (the one that registered w). Threads it owns
+ * stay in the table, readable; nobody may write them any more. Finishes
+ * pending removals first.
+ */
+void proc_worker_unregister(struct proc_worker *w);
+
+/*
+ * End of a batch, on w's own thread: turn threads that exited in the batch
+ * into tombs, then announce a quiescent state. Every pointer w obtained
+ * before this call is invalid after it.
+ */
+void proc_worker_quiescent(struct proc_worker *w);
+
+/*
+ * Go offline before blocking (waiting on a queue, sleeping) and online after;
+ * w's own thread. An offline thread holds no pointers and delays nobody.
+ */
+void proc_worker_offline(struct proc_worker *w);
+void proc_worker_online(struct proc_worker *w);
+
+/* Index of w among the table's workers (0-based). Any thread. */
+unsigned proc_worker_id(const struct proc_worker *w);
+
+/*
+ * Inactivity purge, owner: examine at most budget of w's threads and remove
+ * those idle for purge_idle_ns at time now (event-time nanoseconds); expire
+ * tombs older than tomb_ttl_ns. Bounded work so a worker can call it between
+ * batches without a latency spike. Returns the number of threads removed.
+ */
+unsigned proc_worker_purge(struct proc_worker *w, uint64_t now, unsigned budget);
+
+/*
+ * Wait until every object already retired has been freed (rcu_barrier).
+ * Tests and shutdown; from a thread that is not registered or is offline.
+ */
+void proc_table_barrier(struct proc_table *t);
+
+/* ---- counters ------------------------------------------------------------
+ * Per worker, each worker's block on its own cache lines, written only by its
+ * worker; proc_table_stats sums them (any thread, values are a snapshot). */
+#define PROC_STATS(X)                                                                            \
+	X(threads_created, "threads created (clone, exec of an unknown tid, placeholder)")     \
+	X(threads_removed, "threads turned into tombs (exit, purge, exec de-thread)")          \
+	X(processes_created, "thread groups created")                                           \
+	X(processes_freed, "thread groups released")                                            \
+	X(execs, "execve applied (image replaced copy-on-write)")                               \
+	X(exits, "procexit applied")                                                            \
+	X(placeholders, "threads created without their clone (filled later if it comes)")       \
+	X(placeholders_filled, "placeholders completed by a later clone or exec")               \
+	X(table_full, "creations refused because max_threads live threads exist")              \
+	X(purged, "threads removed by the inactivity purge")                                    \
+	X(tombs_expired, "tombs dropped (TTL or per-worker cap)")                               \
+	X(tid_collisions, "creations that replaced a stale entry with the same tid")           \
+	X(foreign_writes, "writes refused: thread owned by another worker")                     \
+	X(lookups, "tid lookups")                                                               \
+	X(lookup_misses, "tid lookups that found no live thread")                               \
+	X(parents_unresolved, "parent resolutions that found no parent")                        \
+	X(reparents_followed, "parent resolutions that followed a dead parent's reaper")       \
+	X(reparents_settled, "children whose ptid their owner rewrote after a re-parent")      \
+	X(fd_adds, "fds added")                                                                 \
+	X(fd_removes, "fds removed")                                                            \
+	X(fd_dropped, "fds not added: process at PROC_FDS_MAX")                                 \
+	X(alloc_failures, "allocations that failed")
+
+struct proc_stats {
+#define PROC_STATS_FIELD(name, desc) uint64_t name;
+	PROC_STATS(PROC_STATS_FIELD)
+#undef PROC_STATS_FIELD
+	uint64_t live_threads; /* gauge: threads counted against max_threads */
+	uint64_t tombs;	       /* gauge: tombs held */
+};
+
+/* Sum every worker's counters. Any thread (even unregistered). */
+void proc_table_stats(const struct proc_table *t, struct proc_stats *out);
+
+/* Call fn(name, description, value) for each counter of s, in table order. */
+void proc_stats_foreach(const struct proc_stats *s,
+			void (*fn)(const char *name, const char *desc, uint64_t v, void *arg),
+			void *arg);
+
+/* ---- creating and changing threads (owner) ------------------------------ */
+
+/* What a clone (child side) or execve exit says about a process. NULL
+ * strings mean "not reported": on clone they are inherited from the parent's
+ * image when the parent is known, on exec they become empty. */
+struct proc_spawn {
+	uint64_t tid;  /* the thread the event is about */
+	uint64_t tgid; /* its thread group (pid) */
+	uint64_t ptid; /* parent tid as the kernel reported it; 0 = unknown */
+	uint64_t vtid, vpid;
+	uint64_t ts; /* clone: the child's start time; exec: event time */
+	uint32_t flags;
+	const char *comm, *exe, *exepath, *cwd;
+	const char *args; /* NUL-separated, args_len bytes */
+	const char *env;
+	const char *cgroups; /* "subsys=path" entries, NUL-separated */
+	size_t args_len, env_len, cgroups_len;
+	uint32_t uid, euid, gid, egid, loginuid;
+	uint32_t sid, vpgid, tty;
+	uint64_t cap_effective, cap_permitted, cap_inheritable;
+	uint64_t exe_ino, exe_ctime, exe_mtime;
+};
+
+/* proc_spawn.flags */
+#define PROC_SPAWN_THREAD	  (1u << 0) /* CLONE_THREAD: a new thread of tgid */
+#define PROC_SPAWN_EXE_UPPER	  (1u << 1) /* exe is on an overlayfs upper layer */
+#define PROC_SPAWN_EXE_MEMFD	  (1u << 2) /* exe is a memfd */
+#define PROC_SPAWN_EXE_WRITABLE	  (1u << 3) /* exe is writable by the process */
+#define PROC_SPAWN_HAVE_IDS	  (1u << 4) /* uid..loginuid are reported */
+#define PROC_SPAWN_HAVE_CAPS	  (1u << 5) /* cap_* are reported */
+
+/*
+ * Clone, child side, owner of the child's partition. Creates s->tid: a new
+ * thread of s->tgid (PROC_SPAWN_THREAD; the process must be in w's
+ * partition) or a new process. The parent is NOT looked up now: it may be in
+ * another partition and may not exist yet; s->ptid is resolved lazily by
+ * proc_process_parent. A placeholder with this tid is completed; a stale
+ * entry with this tid (a missed exit) is replaced. *out (may be NULL) gets
+ * the thread. 0, -ENOSPC (table full, counted), -ENOMEM, -EPERM (the tid or
+ * tgid belongs to another live worker's process), -EINVAL.
+ */
+int proc_thread_clone(struct proc_worker *w, const struct proc_spawn *s,
+		      struct proc_thread **out);
+
+/*
+ * Execve exit, owner. s->tid is the thread that called execve (it may be a
+ * non-leader), s->tgid its process. Afterwards the process has one thread,
+ * tid == tgid (the kernel's de_thread): other threads, including a
+ * non-leader caller's old tid, are marked exited. The image is replaced
+ * copy-on-write, ids/cwd updated, close-on-exec fds closed. An unknown
+ * process is created from s. *out gets the tgid thread. 0 / -errno.
+ */
+int proc_thread_exec(struct proc_worker *w, const struct proc_spawn *s,
+		     struct proc_thread **out);
+
+/*
+ * Procexit, owner. Marks tid EXITING (still found by lookups, so rules on the
+ * exit event see it) and records reaper_tid, the thread the kernel
+ * re-parents its children to (0 = unknown). At w's next quiescent state it
+ * becomes a tomb. 0, -ENOENT, -EPERM, -EALREADY.
+ */
+int proc_thread_exit(struct proc_worker *w, uint64_t tid, uint64_t reaper_tid, uint64_t ts);
+
+/*
+ * Owner: the thread for tid, or a placeholder created for it (tgid may be 0
+ * for "unknown", then tid is taken as its own tgid). For events of a tid whose
+ * clone never came. NULL + errno (ENOSPC, ENOMEM, EPERM).
+ */
+struct proc_thread *proc_thread_get_or_placeholder(struct proc_worker *w, uint64_t tid,
+						   uint64_t tgid, uint64_t ts);
+
+/* Owner: note activity at event time ts (for the inactivity purge). */
+void proc_thread_touch(struct proc_worker *w, struct proc_thread *thr, uint64_t ts);
+
+/*
+ * Owner setters for one process (thr's). Single atomic stores, except
+ * proc_set_comm and proc_set_caps which replace the image copy-on-write and
+ * proc_set_cwd which replaces the cwd string. 0, -EPERM (not owner),
+ * -ENOMEM, -ENOENT (thread without process).
+ */
+int proc_set_uids(struct proc_worker *w, struct proc_thread *thr, uint32_t uid, uint32_t euid);
+int proc_set_gids(struct proc_worker *w, struct proc_thread *thr, uint32_t gid, uint32_t egid);
+int proc_set_loginuid(struct proc_worker *w, struct proc_thread *thr, uint32_t loginuid);
+int proc_set_sid(struct proc_worker *w, struct proc_thread *thr, uint32_t sid, uint32_t vpgid);
+int proc_set_tty(struct proc_worker *w, struct proc_thread *thr, uint32_t tty);
+int proc_set_cwd(struct proc_worker *w, struct proc_thread *thr, const char *cwd);
+int proc_set_comm(struct proc_worker *w, struct proc_thread *thr, const char *comm);
+int proc_set_caps(struct proc_worker *w, struct proc_thread *thr, uint64_t effective,
+		  uint64_t permitted, uint64_t inheritable);
+
+/* ---- lookups (any worker, online) -------------------------------------- */
+
+/* The live (or exiting) thread tid, or NULL. No lock, no allocation. */
+struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid);
+
+/* Thread states */
+enum proc_thread_state {
+	PROC_LIVE = 0,	  /* running */
+	PROC_EXITING = 1, /* procexit seen, removed at the owner's next quiescent state */
+	PROC_TOMB = 2,	  /* removed: not found by lookups, kept for re-parenting */
+};
+
+uint64_t proc_thread_tid(const struct proc_thread *thr);
+uint64_t proc_thread_vtid(const struct proc_thread *thr);
+uint64_t proc_thread_clone_ts(const struct proc_thread *thr);
+enum proc_thread_state proc_thread_state(const struct proc_thread *thr);
+int proc_thread_is_placeholder(const struct proc_thread *thr);
+unsigned proc_thread_owner(const struct proc_thread *thr);
+
+/* The thread's process; NULL if the thread has just been removed. */
+struct proc_process *proc_thread_process(const struct proc_thread *thr);
+
+/* Scalars of a process; any worker. Each is one atomic load. */
+uint64_t proc_process_tgid(const struct proc_process *p);
+uint64_t proc_process_vpid(const struct proc_process *p);
+uint64_t proc_process_ptid(const struct proc_process *p); /* as stored, not resolved */
+uint64_t proc_process_clone_ts(const struct proc_process *p);
+uint32_t proc_process_uid(const struct proc_process *p);
+uint32_t proc_process_euid(const struct proc_process *p);
+uint32_t proc_process_gid(const struct proc_process *p);
+uint32_t proc_process_egid(const struct proc_process *p);
+uint32_t proc_process_loginuid(const struct proc_process *p);
+uint32_t proc_process_sid(const struct proc_process *p);
+uint32_t proc_process_vpgid(const struct proc_process *p);
+uint32_t proc_process_tty(const struct proc_process *p);
+const char *proc_process_cwd(const struct proc_process *p); /* never NULL */
+
+/* Container runtimes recognised in cgroup paths. */
+enum proc_container_type {
+	PROC_CT_HOST = 0, /* not in a container */
+	PROC_CT_DOCKER,
+	PROC_CT_CRI, /* containerd (CRI or plain) */
+	PROC_CT_CRIO,
+	PROC_CT_PODMAN,
+};
+
+/*
+ * The immutable image of a process (what execve sets). Published once, never
+ * changed; valid until the reader's next quiescent state. Strings are
+ * NUL-terminated and point into the image; args/env/cgroups are
+ * NUL-separated lists of *_len bytes (each entry NUL-terminated).
+ */
+struct proc_image {
+	uint32_t magic; /* PROC_IMAGE_MAGIC */
+	uint32_t flags; /* PROC_IMG_* */
+	char comm[PROC_COMM_MAX];
+	char container_id[PROC_CONTAINER_ID_LEN + 1]; /* "" on the host */
+	uint8_t container_type;			       /* enum proc_container_type */
+	uint64_t cap_effective, cap_permitted, cap_inheritable;
+	uint64_t exe_ino, exe_ctime, exe_mtime;
+	const char *exe, *exepath, *args, *env, *cgroups;
+	uint32_t exe_len, exepath_len, args_len, env_len, cgroups_len;
+};
+
+/* proc_image.flags */
+#define PROC_IMG_PLACEHOLDER	 (1u << 0) /* nothing known yet (no clone/exec seen) */
+#define PROC_IMG_EXE_UPPER	 (1u << 1) /* exe on an overlayfs upper layer */
+#define PROC_IMG_EXE_MEMFD	 (1u << 2) /* exe is a memfd (fileless execution) */
+#define PROC_IMG_EXE_WRITABLE	 (1u << 3) /* exe writable by the process */
+#define PROC_IMG_SHELL		 (1u << 4) /* comm is a known shell */
+#define PROC_IMG_LOGIN_SHELL	 (1u << 5) /* a shell whose exe (argv[0]) starts with - */
+#define PROC_IMG_CONTAINER_SHELL (1u << 6) /* a shell inside a container */
+
+/* The current image of p; never NULL for a process from a lookup. */
+const struct proc_image *proc_process_image(const struct proc_process *p);
+
+/*
+ * p's parent process, resolved lazily (see HOW IT WORKS): follows the reaper
+ * of a dead parent, rejects a tid reused by a younger process, NULL when the
+ * parent is unknown (not created yet, or gone). Any worker; when w owns p and
+ * a re-parent was followed, stores the resolved ptid (one atomic store).
+ */
+struct proc_process *proc_process_parent(struct proc_worker *w, struct proc_process *p);
+
+/*
+ * Walk p's ancestors: out[0] = parent, out[1] = grandparent, ... at most max
+ * (and at most PROC_ANCESTORS_MAX). Stops at an unknown parent, at tid 0/1's
+ * parent, and at any loop. Returns the number stored. Any worker.
+ */
+unsigned proc_process_ancestors(struct proc_worker *w, struct proc_process *p,
+				struct proc_process **out, unsigned max);
+
+/* ---- fd table (owner of the process only; no synchronisation) ------------ */
+
+enum proc_fd_type {
+	PROC_FD_UNKNOWN = 0,
+	PROC_FD_FILE,
+	PROC_FD_DIRECTORY,
+	PROC_FD_IPV4_SOCK,
+	PROC_FD_IPV6_SOCK,
+	PROC_FD_UNIX_SOCK,
+	PROC_FD_NETLINK,
+	PROC_FD_PIPE,
+	PROC_FD_EVENT,
+	PROC_FD_SIGNALFD,
+	PROC_FD_EVENTPOLL,
+	PROC_FD_INOTIFY,
+	PROC_FD_TIMERFD,
+	PROC_FD_MEMFD,
+	PROC_FD_BPF,
+	PROC_FD_USERFAULTFD,
+	PROC_FD_IOURING,
+};
+
+/* A socket's tuple; addresses in network order, IPv4 in the first 4 bytes. */
+struct proc_sock {
+	uint8_t family;	 /* AF_INET, AF_INET6, AF_UNIX, ... */
+	uint8_t l4proto; /* IPPROTO_TCP, IPPROTO_UDP, ... */
+	uint16_t sport, dport;
+	uint8_t sip[16], dip[16];
+};
+
+struct proc_fd {
+	int64_t fd;
+	uint32_t type;	/* enum proc_fd_type */
+	uint32_t flags; /* open flags (O_CLOEXEC, O_WRONLY, ...) */
+	uint64_t ino;
+	struct proc_sock sock;
+	uint32_t name_len; /* bytes of name, without the NUL */
+	uint32_t dir_len;  /* name[0..dir_len) is the directory incl. its '/' */
+	char name[];	   /* NUL-terminated; file name = name + dir_len */
+};
+
+/* What to add; name may be NULL. */
+struct proc_fd_info {
+	int64_t fd;
+	uint32_t type, flags;
+	uint64_t ino;
+	const char *name;
+	const struct proc_sock *sock; /* may be NULL */
+};
+
+/* Add (or replace) an fd of thr's process. 0, -EPERM, -ENOMEM, -ENOSPC. */
+int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct proc_fd_info *fi);
+/* Remove fd. 0, -ENOENT, -EPERM. */
+int proc_fd_remove(struct proc_worker *w, struct proc_thread *thr, int64_t fd);
+/* newfd becomes a copy of oldfd (replacing newfd). 0, -ENOENT, -EPERM, -ENOMEM. */
+int proc_fd_dup(struct proc_worker *w, struct proc_thread *thr, int64_t oldfd, int64_t newfd);
+/* The fd, or NULL. Valid until the next proc_fd_* change of that process. */
+const struct proc_fd *proc_fd_get(struct proc_worker *w, struct proc_thread *thr, int64_t fd);
+/* Number of fds of thr's process (owner). */
+unsigned proc_fd_count(struct proc_worker *w, struct proc_thread *thr);
+
+/* ---- container id ------------------------------------------------------ */
+
+/*
+ * Find the container of a cgroup list (NUL-separated "subsys=path" entries,
+ * or plain paths; len bytes). Recognises docker ("/docker/<id>",
+ * "docker-<id>.scope"), containerd/CRI ("/kubepods/.../<id>",
+ * "cri-containerd-<id>.scope"), CRI-O ("crio-<id>.scope") and podman
+ * ("libpod-<id>.scope", "/libpod_parent/libpod-<id>"), <id> being 64 hex
+ * digits. Writes the 12-character short id (or "" on the host) into id and
+ * returns the enum proc_container_type. Pure function, any thread.
+ */
+int proc_container_from_cgroups(const char *cgroups, size_t len,
+				char id[PROC_CONTAINER_ID_LEN + 1]);
+
+/* "docker", "containerd", "cri-o", "podman" or "host". */
+const char *proc_container_type_name(int type);
+
+/* ---- users and groups (read-mostly, any worker reads) -------------------- */
+
+struct proc_user {
+	uint32_t uid, gid;
+	char name[64];
+	char home[256];
+	char shell[128];
+};
+
+struct proc_group {
+	uint32_t gid;
+	char name[64];
+};
+
+/*
+ * Add or replace users / groups (a capture's user list, or parsed files).
+ * Any thread, serialised internally by a mutex (rare, never per event):
+ * builds a new snapshot, publishes it, frees the old one after a grace
+ * period. 0, -ENOMEM.
+ */
+int proc_users_add(struct proc_table *t, const struct proc_user *u, size_t n);
+int proc_groups_add(struct proc_table *t, const struct proc_group *g, size_t n);
+
+/* Parse passwd- and group-format files (either path may be NULL). 0 / -errno. */
+int proc_users_load(struct proc_table *t, const char *passwd_path, const char *group_path);
+
+/* Lookups; any worker, online. NULL when unknown. Valid until quiescence. */
+const struct proc_user *proc_user_lookup(struct proc_worker *w, uint32_t uid);
+const struct proc_group *proc_group_lookup(struct proc_worker *w, uint32_t gid);
+
+#endif /* PG_STATE_STATE_H */

@@ -1,0 +1,193 @@
+/*
+ * state_int.h - internals of the thread/process table shared by the files of
+ * src/state/ (table.c, fd.c, users.c, container.c). Nothing here is part of
+ * the module's interface.
+ *
+ * Field groups in each struct are marked with who reads and writes them:
+ *   [ro]    immutable once published (any worker reads, plain loads are fine
+ *           after the acquire that found the object)
+ *   [at]    written by the owner with atomic stores, read by any worker with
+ *           atomic loads (LD/ST below)
+ *   [owner] touched by the owner only, kept on their own cache line so the
+ *           owner's per-event writes never invalidate a line readers use
+ */
+#ifndef PG_STATE_STATE_INT_H
+#define PG_STATE_STATE_INT_H
+
+#include <pthread.h>
+#include <stdalign.h>
+
+#include <urcu-qsbr.h>
+#include <urcu/rculfhash.h>
+#include <urcu/list.h>
+
+#include "state/state.h"
+
+#define CACHELINE 64
+
+/* Relaxed atomic load/store of an aligned scalar; acquire/release variants
+ * publish and consume pointers (rcu_assign_pointer / rcu_dereference). */
+#define LD(x)	      __atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define ST(x, v)      __atomic_store_n(&(x), (v), __ATOMIC_RELAXED)
+#define LD_ACQ(x)     __atomic_load_n(&(x), __ATOMIC_ACQUIRE)
+#define ST_REL(x, v)  __atomic_store_n(&(x), (v), __ATOMIC_RELEASE)
+
+/*
+ * ThreadSanitizer cannot see liburcu's grace periods (inline asm, futexes in
+ * an uninstrumented library), so it would report every free after a grace
+ * period as a race with the readers. Each quiescent state "releases" a token
+ * and each RCU callback "acquires" it before freeing: that is exactly the
+ * ordering a grace period guarantees, told to TSan.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+extern char proc_tsan_gp_token;
+#define TSAN_QS() __tsan_release(&proc_tsan_gp_token)
+#define TSAN_GP() __tsan_acquire(&proc_tsan_gp_token)
+#else
+#define TSAN_QS() ((void)0)
+#define TSAN_GP() ((void)0)
+#endif
+
+extern int proc_poison; /* fill freed objects (proc_config.poison) */
+
+/* Free after poisoning when asked to (tests check readers never see poison). */
+void proc_free_poisoned(void *p, size_t size);
+
+/* Per-worker counters, summed by proc_table_stats. */
+struct proc_counters {
+#define PROC_CNT_FIELD(name, desc) uint64_t name;
+	PROC_STATS(PROC_CNT_FIELD)
+#undef PROC_CNT_FIELD
+};
+
+/* Only the worker increments its counters: a plain load+store, atomic only so
+ * that a concurrent proc_table_stats is not a data race. No lock prefix. */
+#define CNT_ADD(w, name, n) ST((w)->cnt.name, LD((w)->cnt.name) + (n))
+#define CNT_INC(w, name)    CNT_ADD(w, name, 1)
+
+/* The owner's lists (a thread is on exactly one of live/pending/tombs). */
+struct proc_worker {
+	struct proc_counters cnt; /* [at] written by this worker only */
+	struct proc_table *t;
+	unsigned id;
+	int registered;
+	/* [owner] */
+	struct cds_list_head live;    /* LIVE threads, purge rotates through it */
+	struct cds_list_head pending; /* EXITING threads, entombed at quiescence */
+	struct cds_list_head tombs;   /* TOMB threads, oldest first */
+	struct cds_list_head procs;   /* processes owned */
+	uint64_t ntombs;	      /* [at] gauge */
+	uint64_t credit;	      /* [at] budget slots reserved but unused */
+} __attribute__((aligned(CACHELINE)));
+
+struct proc_fdtable {
+	struct proc_fd **slot; /* open addressing, linear probing */
+	uint32_t cap;	       /* power of two, 0 = empty table */
+	uint32_t n;	       /* live entries */
+	uint32_t used;	       /* live + deleted markers */
+};
+
+/* The cwd string: immutable, replaced whole on chdir. */
+struct proc_cwd {
+	struct rcu_head rcu;
+	uint32_t len;
+	char s[];
+};
+
+/* An image and the storage its strings point into, one allocation. */
+struct proc_image_box {
+	struct rcu_head rcu;
+	size_t size;
+	struct proc_image img;
+	char blob[];
+};
+
+struct proc_process {
+	/* [ro] */
+	uint64_t tgid;
+	unsigned owner;
+	/* [at] */
+	uint64_t ptid;
+	uint64_t vpid;
+	uint64_t clone_ts;
+	uint64_t uids; /* uid | euid << 32: setresuid sets both at once */
+	uint64_t gids; /* gid | egid << 32 */
+	uint32_t loginuid, sid, vpgid, tty;
+	struct proc_image_box *img; /* release/acquire */
+	struct proc_cwd *cwd;	    /* release/acquire */
+	/* [owner] */
+	alignas(CACHELINE) struct cds_list_head threads; /* its threads (plink) */
+	struct cds_list_head olink;			 /* worker's procs list */
+	uint32_t nthreads; /* threads not yet entombed */
+	struct proc_fdtable fds;
+	struct rcu_head rcu;
+};
+
+struct proc_thread {
+	/* [ro] after publication; node is liburcu's */
+	struct cds_lfht_node node;
+	uint64_t tid; /* the key: stored with release before insertion */
+	unsigned owner;
+	/* [at] */
+	uint32_t state;		    /* enum proc_thread_state */
+	uint32_t placeholder;	    /* created without a clone */
+	uint64_t vtid;
+	uint64_t clone_ts;
+	uint64_t reaper;	    /* set at exit */
+	uint64_t dead_ts;	    /* set at exit */
+	struct proc_process *proc;  /* release/acquire; NULL once a tomb */
+	/* [owner] */
+	alignas(CACHELINE) uint64_t last_ts;
+	struct cds_list_head olink; /* one of the worker's lists */
+	struct cds_list_head plink; /* process's thread list */
+	struct rcu_head rcu;
+};
+
+struct proc_users; /* users.c */
+
+struct proc_table {
+	struct cds_lfht *index;
+	uint32_t max_threads, max_workers, max_tombs, chunk;
+	uint64_t purge_idle_ns, tomb_ttl_ns;
+	alignas(CACHELINE) uint64_t reserved; /* budget slots handed to workers */
+	alignas(CACHELINE) uint32_t nworkers;
+	struct proc_users *users;  /* release/acquire */
+	pthread_mutex_t users_lock; /* serialises user/group writers */
+	struct proc_worker *workers; /* max_workers, each on its own lines */
+};
+
+/* fd.c: owner-only fd tables */
+void proc_fdtable_free(struct proc_fdtable *ft);
+void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft);
+
+/* users.c */
+void proc_users_free_all(struct proc_table *t);
+
+/* image.c: what an image is built from (strings need not be NUL-terminated
+ * within their lengths; lists are NUL-separated) */
+struct proc_img_src {
+	const char *comm, *exe, *exepath, *args, *env, *cgroups;
+	size_t comm_len, exe_len, exepath_len, args_len, env_len, cgroups_len;
+	uint32_t flags; /* PROC_IMG_EXE_* only; the rest is derived */
+	uint64_t cap_effective, cap_permitted, cap_inheritable;
+	uint64_t exe_ino, exe_ctime, exe_mtime;
+};
+
+void proc_img_src_from_image(struct proc_img_src *src, const struct proc_image *img);
+/* From a spawn; NULL fields of s are taken from base when base is not NULL. */
+void proc_img_src_from_spawn(struct proc_img_src *src, const struct proc_spawn *s,
+			     const struct proc_image *base);
+/* Build a new immutable image. NULL on ENOMEM. */
+struct proc_image_box *proc_image_build(const struct proc_img_src *src);
+/* Free now (no readers) or after a grace period (proc_image_retire). */
+void proc_image_free(struct proc_image_box *box);
+void proc_image_retire(struct proc_image_box *box);
+/* The shared image of a process nothing is known about yet. */
+extern const struct proc_image proc_placeholder_image;
+
+/* container.c: PROC_IMG_*SHELL flags from comm, exe (argv[0]: '-' = login
+ * shell) and whether the process is in a container */
+uint32_t proc_shell_flags(const char *comm, const char *exe, int in_container);
+
+#endif /* PG_STATE_STATE_INT_H */

@@ -1,0 +1,1159 @@
+/*
+ * table.c - the thread/process table: tid index, thread and process
+ * lifecycle, lazy parent resolution, workers, budget and purge.
+ *
+ * The algorithm is described in state.h ("HOW IT WORKS"); this file keeps
+ * the ownership rules: every function that changes a thread or process
+ * first checks that the calling worker owns it, writes reader-visible
+ * fields with atomic stores (release for pointers), and retires replaced or
+ * removed objects with call_rcu so that readers in other partitions are
+ * never left holding freed memory.
+ */
+#define _LGPL_SOURCE /* inline QSBR fast paths */
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/state_int.h"
+
+#if defined(__SANITIZE_THREAD__)
+char proc_tsan_gp_token;
+
+/*
+ * liburcu is not instrumented: its worker threads (call_rcu, the hash
+ * table's resize/destroy workqueue) allocate and free memory for their own
+ * hand-offs with synchronisation TSan cannot see. Ignore what the
+ * interceptors see called from inside those libraries; our own accesses are
+ * still checked (see TSAN_QS/TSAN_GP in state_int.h).
+ */
+const char *__tsan_default_suppressions(void);
+const char *__tsan_default_suppressions(void)
+{
+	return "called_from_lib:liburcu-cds.so\n"
+	       "called_from_lib:liburcu-qsbr.so\n"
+	       "called_from_lib:liburcu-common.so\n";
+}
+#endif
+
+int proc_poison;
+
+void proc_free_poisoned(void *p, size_t size)
+{
+	if (p && LD(proc_poison))
+		memset(p, PROC_POISON, size);
+	free(p);
+}
+
+/* ---- index -------------------------------------------------------------- */
+
+static unsigned long tid_hash(uint64_t tid)
+{
+	uint64_t h = tid * 0x9e3779b97f4a7c15ull;
+
+	return (unsigned long)(h ^ (h >> 29));
+}
+
+/* The acquire pairs with the release store of tid before insertion: whoever
+ * matches a node sees it fully built. */
+static int thread_match(struct cds_lfht_node *node, const void *key)
+{
+	const struct proc_thread *thr = caa_container_of(node, struct proc_thread, node);
+
+	return LD_ACQ(thr->tid) == *(const uint64_t *)key;
+}
+
+/* Any entry for tid, tombs included. Caller online. */
+static struct proc_thread *index_find(struct proc_table *t, uint64_t tid)
+{
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+
+	cds_lfht_lookup(t->index, tid_hash(tid), thread_match, &tid, &it);
+	n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct proc_thread, node) : NULL;
+}
+
+/* ---- freeing (RCU callbacks run on liburcu's call_rcu thread) ------------ */
+
+static void thread_free_cb(struct rcu_head *head)
+{
+	TSAN_GP();
+	proc_free_poisoned(caa_container_of(head, struct proc_thread, rcu),
+			   sizeof(struct proc_thread));
+}
+
+static void cwd_free_cb(struct rcu_head *head)
+{
+	struct proc_cwd *c = caa_container_of(head, struct proc_cwd, rcu);
+
+	TSAN_GP();
+	proc_free_poisoned(c, sizeof(*c) + c->len + 1);
+}
+
+/* Image and cwd of a process nobody can reach any more. */
+static void process_free_now(struct proc_process *p)
+{
+	struct proc_cwd *c = p->cwd;
+
+	proc_image_free(p->img);
+	if (c)
+		proc_free_poisoned(c, sizeof(*c) + c->len + 1);
+	proc_free_poisoned(p, sizeof(*p));
+}
+
+static void process_free_cb(struct rcu_head *head)
+{
+	TSAN_GP();
+	process_free_now(caa_container_of(head, struct proc_process, rcu));
+}
+
+/* ---- budget: max_threads, reserved by workers in chunks ------------------- */
+
+static int budget_take(struct proc_worker *w)
+{
+	struct proc_table *t = w->t;
+	uint64_t cur, want;
+
+	if (w->credit) {
+		ST(w->credit, w->credit - 1);
+		return 0;
+	}
+	cur = LD(t->reserved);
+	do {
+		want = t->chunk;
+		if (cur + want > t->max_threads)
+			want = cur < t->max_threads ? t->max_threads - cur : 0;
+		if (!want)
+			return -ENOSPC;
+	} while (!__atomic_compare_exchange_n(&t->reserved, &cur, cur + want, 0, __ATOMIC_RELAXED,
+					      __ATOMIC_RELAXED));
+	ST(w->credit, want - 1);
+	return 0;
+}
+
+static void budget_give(struct proc_worker *w)
+{
+	struct proc_table *t = w->t;
+
+	ST(w->credit, w->credit + 1);
+	if (w->credit >= 2 * (uint64_t)t->chunk) {
+		ST(w->credit, w->credit - t->chunk);
+		__atomic_fetch_sub(&t->reserved, t->chunk, __ATOMIC_RELAXED);
+	}
+}
+
+/* ---- processes ----------------------------------------------------------- */
+
+static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
+{
+	struct proc_process *p = calloc(1, sizeof(*p));
+
+	if (!p) {
+		CNT_INC(w, alloc_failures);
+		return NULL;
+	}
+	p->tgid = tgid;
+	p->owner = w->id;
+	p->loginuid = UINT32_MAX;
+	CDS_INIT_LIST_HEAD(&p->threads);
+	cds_list_add_tail(&p->olink, &w->procs);
+	CNT_INC(w, processes_created);
+	return p;
+}
+
+/* Drop a process that never got a thread (creation failed half way). */
+static void process_abort(struct proc_worker *w, struct proc_process *p)
+{
+	cds_list_del(&p->olink);
+	proc_fdtable_free(&p->fds);
+	process_free_now(p);
+	CNT_INC(w, processes_freed);
+}
+
+/* The last thread of p is gone: readers may still hold p until a grace
+ * period; the fd table is ours alone and goes now. */
+static void process_release(struct proc_worker *w, struct proc_process *p)
+{
+	cds_list_del(&p->olink);
+	proc_fdtable_free(&p->fds);
+	CNT_INC(w, processes_freed);
+	call_rcu(&p->rcu, process_free_cb);
+}
+
+static int process_set_cwd(struct proc_process *p, const char *path)
+{
+	size_t len = strnlen(path, PROC_PATH_MAX - 1);
+	struct proc_cwd *c = malloc(sizeof(*c) + len + 1), *old;
+
+	if (!c)
+		return -ENOMEM;
+	c->len = (uint32_t)len;
+	memcpy(c->s, path, len);
+	c->s[len] = '\0';
+	old = p->cwd;
+	ST_REL(p->cwd, c);
+	if (old)
+		call_rcu(&old->rcu, cwd_free_cb);
+	return 0;
+}
+
+static int process_set_image(struct proc_process *p, const struct proc_img_src *src)
+{
+	struct proc_image_box *box = proc_image_build(src), *old;
+
+	if (!box)
+		return -ENOMEM;
+	old = p->img;
+	ST_REL(p->img, box);
+	proc_image_retire(old);
+	return 0;
+}
+
+/* Scalars a clone or exec reports. */
+static void process_set_scalars(struct proc_process *p, const struct proc_spawn *s)
+{
+	if (s->ptid)
+		ST(p->ptid, s->ptid);
+	if (s->vpid)
+		ST(p->vpid, s->vpid);
+	if (s->flags & PROC_SPAWN_HAVE_IDS) {
+		ST(p->uids, (uint64_t)s->uid | (uint64_t)s->euid << 32);
+		ST(p->gids, (uint64_t)s->gid | (uint64_t)s->egid << 32);
+		ST(p->loginuid, s->loginuid);
+	}
+	if (s->sid)
+		ST(p->sid, s->sid);
+	if (s->vpgid)
+		ST(p->vpgid, s->vpgid);
+	if (s->tty)
+		ST(p->tty, s->tty);
+}
+
+/* ---- threads --------------------------------------------------------------- */
+
+static void tomb_expire(struct proc_worker *w, struct proc_thread *thr);
+static void entomb(struct proc_worker *w, struct proc_thread *thr, uint64_t ts);
+
+static struct proc_thread *thread_alloc(struct proc_worker *w, struct proc_process *p,
+					uint64_t vtid, uint64_t clone_ts, uint64_t ts)
+{
+	struct proc_thread *thr;
+
+	if (budget_take(w)) {
+		CNT_INC(w, table_full);
+		errno = ENOSPC;
+		return NULL;
+	}
+	thr = calloc(1, sizeof(*thr));
+	if (!thr) {
+		budget_give(w);
+		CNT_INC(w, alloc_failures);
+		errno = ENOMEM;
+		return NULL;
+	}
+	thr->owner = w->id;
+	thr->vtid = vtid;
+	thr->clone_ts = clone_ts;
+	thr->last_ts = ts;
+	thr->proc = p;
+	cds_lfht_node_init(&thr->node);
+	return thr;
+}
+
+/*
+ * Link thr into its process and w's lists, then publish it under tid. An
+ * entry already there (a missed exit, a tomb, a placeholder being replaced)
+ * is swapped out atomically; if it is ours it is retired now, if another
+ * worker owns it that worker frees it (its del will just find it gone).
+ */
+static void thread_publish(struct proc_worker *w, struct proc_thread *thr, uint64_t tid)
+{
+	struct proc_process *p = thr->proc;
+	struct cds_lfht_node *old;
+
+	cds_list_add_tail(&thr->plink, &p->threads);
+	p->nthreads++;
+	cds_list_add_tail(&thr->olink, &w->live);
+	CNT_INC(w, threads_created);
+	ST_REL(thr->tid, tid);
+	old = cds_lfht_add_replace(w->t->index, tid_hash(tid), thread_match, &tid, &thr->node);
+	if (old) {
+		struct proc_thread *o = caa_container_of(old, struct proc_thread, node);
+
+		CNT_INC(w, tid_collisions);
+		if (o->owner != w->id)
+			return;
+		if (LD(o->state) != PROC_TOMB)
+			entomb(w, o, thr->last_ts);
+		tomb_expire(w, o);
+	}
+}
+
+/* Turn an exited (or purged) thread into a tomb: invisible to lookups, its
+ * process released when it was the last one, kept for re-parenting. */
+static void entomb(struct proc_worker *w, struct proc_thread *thr, uint64_t ts)
+{
+	struct proc_process *p = thr->proc;
+
+	if (!LD(thr->dead_ts))
+		ST(thr->dead_ts, ts);
+	ST_REL(thr->state, (uint32_t)PROC_TOMB);
+	ST_REL(thr->proc, NULL);
+	cds_list_del(&thr->plink);
+	if (--p->nthreads == 0)
+		process_release(w, p);
+	cds_list_del(&thr->olink);
+	cds_list_add_tail(&thr->olink, &w->tombs);
+	ST(w->ntombs, w->ntombs + 1);
+	budget_give(w);
+	CNT_INC(w, threads_removed);
+	while (w->ntombs > w->t->max_tombs)
+		tomb_expire(w, cds_list_first_entry(&w->tombs, struct proc_thread, olink));
+}
+
+static void tomb_expire(struct proc_worker *w, struct proc_thread *thr)
+{
+	cds_lfht_del(w->t->index, &thr->node); /* -ENOENT when replaced: fine */
+	cds_list_del(&thr->olink);
+	ST(w->ntombs, w->ntombs - 1);
+	CNT_INC(w, tombs_expired);
+	call_rcu(&thr->rcu, thread_free_cb);
+}
+
+static void flush_pending(struct proc_worker *w)
+{
+	struct proc_thread *thr, *tmp;
+
+	cds_list_for_each_entry_safe(thr, tmp, &w->pending, olink)
+		entomb(w, thr, LD(thr->dead_ts));
+}
+
+/* Mark thr exited; it is entombed at the next quiescent state. */
+static void thread_mark_exiting(struct proc_worker *w, struct proc_thread *thr, uint64_t reaper,
+				uint64_t ts)
+{
+	ST(thr->reaper, reaper);
+	ST(thr->dead_ts, ts);
+	ST_REL(thr->state, (uint32_t)PROC_EXITING);
+	cds_list_del(&thr->olink);
+	cds_list_add_tail(&thr->olink, &w->pending);
+}
+
+/* The entry for tid when it is a live or exiting thread, else NULL; *err
+ * says -EPERM when it is live but another worker's. */
+static struct proc_thread *owned_find(struct proc_worker *w, uint64_t tid, int *err)
+{
+	struct proc_thread *thr = index_find(w->t, tid);
+
+	*err = 0;
+	if (!thr || LD(thr->state) == PROC_TOMB)
+		return NULL;
+	if (thr->owner != w->id) {
+		*err = -EPERM;
+		return NULL;
+	}
+	return thr;
+}
+
+/* A new process for s with its tgid thread (and s->tid's, if different). */
+static int spawn_process(struct proc_worker *w, const struct proc_spawn *s, uint64_t tgid,
+			 struct proc_process *parent, int is_clone, struct proc_thread **out)
+{
+	const struct proc_image *base = parent ? proc_process_image(parent) : NULL;
+	const char *cwd = s->cwd ? s->cwd : parent ? proc_process_cwd(parent) : NULL;
+	struct proc_img_src src;
+	struct proc_process *p = process_new(w, tgid);
+	struct proc_thread *lead, *thr = NULL;
+	uint64_t cts = is_clone ? s->ts : 0;
+
+	if (!p)
+		return -ENOMEM;
+	process_set_scalars(p, s);
+	ST(p->clone_ts, cts);
+	proc_img_src_from_spawn(&src, s, base);
+	if (process_set_image(p, &src) || (cwd && process_set_cwd(p, cwd))) {
+		CNT_INC(w, alloc_failures);
+		process_abort(w, p);
+		return -ENOMEM;
+	}
+	lead = thread_alloc(w, p, s->tid == tgid ? s->vtid : 0, cts, s->ts);
+	if (!lead) {
+		process_abort(w, p);
+		return -errno;
+	}
+	if (s->tid != tgid) {
+		ST(lead->placeholder, 1);
+		thr = thread_alloc(w, p, s->vtid, cts, s->ts);
+		if (!thr) {
+			budget_give(w);
+			free(lead);
+			process_abort(w, p);
+			return -errno;
+		}
+	}
+	thread_publish(w, lead, tgid);
+	if (thr)
+		thread_publish(w, thr, s->tid);
+	if (out)
+		*out = thr ? thr : lead;
+	return 0;
+}
+
+/* s->ptid's process when it is known already (in any partition: reading
+ * is allowed), to inherit what the clone did not report (image, cwd). */
+static struct proc_process *parent_proc(struct proc_worker *w, const struct proc_spawn *s)
+{
+	struct proc_thread *pt;
+
+	if (!s->ptid)
+		return NULL;
+	pt = proc_thread_lookup(w, s->ptid);
+	return pt ? proc_thread_process(pt) : NULL;
+}
+
+/* A placeholder of ours is being told what it really is. */
+static int fill_placeholder(struct proc_worker *w, struct proc_thread *thr,
+			    const struct proc_spawn *s, uint64_t tgid)
+{
+	struct proc_process *p = thr->proc, *parent;
+	struct proc_img_src src;
+	const char *cwd;
+
+	if (s->tid == tgid || (p->img == NULL && !(s->flags & PROC_SPAWN_THREAD))) {
+		parent = parent_proc(w, s);
+		cwd = s->cwd ? s->cwd : parent ? proc_process_cwd(parent) : NULL;
+		process_set_scalars(p, s);
+		ST(p->clone_ts, s->ts);
+		proc_img_src_from_spawn(&src, s, parent ? proc_process_image(parent) : NULL);
+		if (process_set_image(p, &src) || (cwd && process_set_cwd(p, cwd))) {
+			CNT_INC(w, alloc_failures);
+			return -ENOMEM;
+		}
+	} else if (p->img == NULL && s->exe) {
+		/* a thread's clone reports its process's image too */
+		process_set_scalars(p, s);
+		proc_img_src_from_spawn(&src, s, NULL);
+		if (process_set_image(p, &src)) {
+			CNT_INC(w, alloc_failures);
+			return -ENOMEM;
+		}
+	}
+	ST(thr->vtid, s->vtid);
+	ST(thr->clone_ts, s->ts);
+	ST(thr->placeholder, 0);
+	thr->last_ts = s->ts;
+	CNT_INC(w, placeholders_filled);
+	return 0;
+}
+
+int proc_thread_clone(struct proc_worker *w, const struct proc_spawn *s, struct proc_thread **out)
+{
+	uint64_t tgid = s->tgid ? s->tgid : s->tid;
+	struct proc_thread *old, *lead, *thr;
+	int err;
+
+	if (!s->tid)
+		return -EINVAL;
+	old = index_find(w->t, s->tid);
+	if (old && old->owner == w->id && LD(old->state) == PROC_LIVE &&
+	    old->proc->tgid == tgid) {
+		if (LD(old->placeholder)) {
+			err = fill_placeholder(w, old, s, tgid);
+			if (!err && out)
+				*out = old;
+			return err;
+		}
+		/* reported twice (e.g. both clone exits): keep unless it is older */
+		if (!old->clone_ts || !s->ts || s->ts <= old->clone_ts) {
+			if (out)
+				*out = old;
+			return 0;
+		}
+	}
+	if (!(s->flags & PROC_SPAWN_THREAD) || tgid == s->tid)
+		return spawn_process(w, s, tgid, parent_proc(w, s), 1, out);
+
+	lead = owned_find(w, tgid, &err);
+	if (err) {
+		CNT_INC(w, foreign_writes);
+		return err;
+	}
+	if (!lead)
+		return spawn_process(w, s, tgid, NULL, 1, out);
+	thr = thread_alloc(w, lead->proc, s->vtid, s->ts, s->ts);
+	if (!thr)
+		return -errno;
+	thread_publish(w, thr, s->tid);
+	if (out)
+		*out = thr;
+	return 0;
+}
+
+int proc_thread_exec(struct proc_worker *w, const struct proc_spawn *s, struct proc_thread **out)
+{
+	uint64_t tgid = s->tgid ? s->tgid : s->tid;
+	struct proc_thread *caller, *lead, *thr, *tmp;
+	struct proc_process *p;
+	struct proc_img_src src;
+	int err, err2 = 0;
+
+	if (!s->tid)
+		return -EINVAL;
+	caller = owned_find(w, s->tid, &err);
+	lead = s->tid == tgid ? caller : owned_find(w, tgid, &err2);
+	if (err || (s->tid != tgid && err2)) {
+		CNT_INC(w, foreign_writes);
+		return -EPERM;
+	}
+	p = lead ? lead->proc : caller ? caller->proc : NULL;
+	if (p && p->tgid != tgid)
+		p = NULL; /* the caller's entry was a placeholder of the wrong group */
+	if (!p) {
+		/* exec of a process we never saw: start from a placeholder */
+		lead = proc_thread_get_or_placeholder(w, tgid, tgid, s->ts);
+		if (!lead)
+			return -errno;
+		p = lead->proc;
+	}
+	if (!lead) {
+		lead = thread_alloc(w, p, s->vtid, 0, s->ts);
+		if (!lead)
+			return -errno;
+		thread_publish(w, lead, tgid);
+	}
+	/* de_thread: after execve the process has one thread, tid == tgid */
+	cds_list_for_each_entry_safe(thr, tmp, &p->threads, plink)
+		if (thr != lead && LD(thr->state) == PROC_LIVE)
+			thread_mark_exiting(w, thr, tgid, s->ts);
+
+	proc_img_src_from_spawn(&src, s, NULL);
+	if (!(s->flags & PROC_SPAWN_HAVE_CAPS) && p->img) {
+		src.cap_effective = p->img->img.cap_effective;
+		src.cap_permitted = p->img->img.cap_permitted;
+		src.cap_inheritable = p->img->img.cap_inheritable;
+	}
+	if (!s->cgroups && p->img) {
+		/* exec keeps the cgroup */
+		src.cgroups = p->img->img.cgroups;
+		src.cgroups_len = p->img->img.cgroups_len;
+	}
+	if (process_set_image(p, &src) || (s->cwd && process_set_cwd(p, s->cwd))) {
+		CNT_INC(w, alloc_failures);
+		return -ENOMEM;
+	}
+	process_set_scalars(p, s);
+	if (s->vtid)
+		ST(lead->vtid, s->vtid);
+	if (LD(lead->placeholder)) {
+		ST(lead->placeholder, 0);
+		CNT_INC(w, placeholders_filled);
+	}
+	proc_fdtable_close_on_exec(w, &p->fds);
+	lead->last_ts = s->ts;
+	CNT_INC(w, execs);
+	if (out)
+		*out = lead;
+	return 0;
+}
+
+int proc_thread_exit(struct proc_worker *w, uint64_t tid, uint64_t reaper_tid, uint64_t ts)
+{
+	struct proc_thread *thr = index_find(w->t, tid);
+
+	if (!thr || LD(thr->state) == PROC_TOMB)
+		return -ENOENT;
+	if (thr->owner != w->id) {
+		CNT_INC(w, foreign_writes);
+		return -EPERM;
+	}
+	if (LD(thr->state) == PROC_EXITING)
+		return -EALREADY;
+	thread_mark_exiting(w, thr, reaper_tid, ts);
+	CNT_INC(w, exits);
+	return 0;
+}
+
+struct proc_thread *proc_thread_get_or_placeholder(struct proc_worker *w, uint64_t tid,
+						   uint64_t tgid, uint64_t ts)
+{
+	struct proc_thread *thr, *lead;
+	struct proc_process *p;
+	int err;
+
+	thr = owned_find(w, tid, &err);
+	if (thr || err) {
+		if (err)
+			CNT_INC(w, foreign_writes);
+		errno = -err;
+		return thr;
+	}
+	if (!tgid)
+		tgid = tid;
+	if (tgid != tid) {
+		lead = proc_thread_get_or_placeholder(w, tgid, tgid, ts);
+		if (!lead)
+			return NULL;
+		thr = thread_alloc(w, lead->proc, 0, 0, ts);
+		if (!thr)
+			return NULL;
+		ST(thr->placeholder, 1);
+		thread_publish(w, thr, tid);
+		CNT_INC(w, placeholders);
+		return thr;
+	}
+	p = process_new(w, tgid);
+	if (!p) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	thr = thread_alloc(w, p, 0, 0, ts);
+	if (!thr) {
+		err = errno;
+		process_abort(w, p);
+		errno = err;
+		return NULL;
+	}
+	ST(thr->placeholder, 1);
+	thread_publish(w, thr, tid);
+	CNT_INC(w, placeholders);
+	return thr;
+}
+
+void proc_thread_touch(struct proc_worker *w, struct proc_thread *thr, uint64_t ts)
+{
+	if (thr->owner == w->id && ts > thr->last_ts)
+		thr->last_ts = ts;
+}
+
+/* ---- setters ------------------------------------------------------------- */
+
+static struct proc_process *setter_proc(struct proc_worker *w, struct proc_thread *thr, int *err)
+{
+	if (thr->owner != w->id) {
+		CNT_INC(w, foreign_writes);
+		*err = -EPERM;
+		return NULL;
+	}
+	*err = thr->proc ? 0 : -ENOENT;
+	return thr->proc;
+}
+
+int proc_set_uids(struct proc_worker *w, struct proc_thread *thr, uint32_t uid, uint32_t euid)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (p)
+		ST(p->uids, (uint64_t)uid | (uint64_t)euid << 32);
+	return err;
+}
+
+int proc_set_gids(struct proc_worker *w, struct proc_thread *thr, uint32_t gid, uint32_t egid)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (p)
+		ST(p->gids, (uint64_t)gid | (uint64_t)egid << 32);
+	return err;
+}
+
+int proc_set_loginuid(struct proc_worker *w, struct proc_thread *thr, uint32_t loginuid)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (p)
+		ST(p->loginuid, loginuid);
+	return err;
+}
+
+int proc_set_sid(struct proc_worker *w, struct proc_thread *thr, uint32_t sid, uint32_t vpgid)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (p) {
+		ST(p->sid, sid);
+		ST(p->vpgid, vpgid);
+	}
+	return err;
+}
+
+int proc_set_tty(struct proc_worker *w, struct proc_thread *thr, uint32_t tty)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (p)
+		ST(p->tty, tty);
+	return err;
+}
+
+int proc_set_cwd(struct proc_worker *w, struct proc_thread *thr, const char *cwd)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+
+	if (!p)
+		return err;
+	err = process_set_cwd(p, cwd);
+	if (err)
+		CNT_INC(w, alloc_failures);
+	return err;
+}
+
+/* Copy-on-write of the image with one change applied by fn. */
+static int image_cow(struct proc_worker *w, struct proc_thread *thr,
+		     void (*fn)(struct proc_img_src *src, const void *arg), const void *arg)
+{
+	int err;
+	struct proc_process *p = setter_proc(w, thr, &err);
+	struct proc_img_src src;
+
+	if (!p)
+		return err;
+	proc_img_src_from_image(&src, p->img ? &p->img->img : &proc_placeholder_image);
+	fn(&src, arg);
+	err = process_set_image(p, &src);
+	if (err)
+		CNT_INC(w, alloc_failures);
+	return err;
+}
+
+static void cow_comm(struct proc_img_src *src, const void *arg)
+{
+	src->comm = arg;
+	src->comm_len = strnlen(arg, PROC_COMM_MAX - 1);
+}
+
+int proc_set_comm(struct proc_worker *w, struct proc_thread *thr, const char *comm)
+{
+	return image_cow(w, thr, cow_comm, comm);
+}
+
+static void cow_caps(struct proc_img_src *src, const void *arg)
+{
+	const uint64_t *caps = arg;
+
+	src->cap_effective = caps[0];
+	src->cap_permitted = caps[1];
+	src->cap_inheritable = caps[2];
+}
+
+int proc_set_caps(struct proc_worker *w, struct proc_thread *thr, uint64_t effective,
+		  uint64_t permitted, uint64_t inheritable)
+{
+	uint64_t caps[3] = {effective, permitted, inheritable};
+
+	return image_cow(w, thr, cow_caps, caps);
+}
+
+/* ---- lookups and accessors (any worker) ----------------------------------- */
+
+struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid)
+{
+	struct proc_thread *thr = index_find(w->t, tid);
+
+	CNT_INC(w, lookups);
+	if (!thr || LD_ACQ(thr->state) == PROC_TOMB) {
+		CNT_INC(w, lookup_misses);
+		return NULL;
+	}
+	return thr;
+}
+
+uint64_t proc_thread_tid(const struct proc_thread *thr)
+{
+	return LD(thr->tid);
+}
+
+uint64_t proc_thread_vtid(const struct proc_thread *thr)
+{
+	return LD(thr->vtid);
+}
+
+uint64_t proc_thread_clone_ts(const struct proc_thread *thr)
+{
+	return LD(thr->clone_ts);
+}
+
+enum proc_thread_state proc_thread_state(const struct proc_thread *thr)
+{
+	return (enum proc_thread_state)LD_ACQ(thr->state);
+}
+
+int proc_thread_is_placeholder(const struct proc_thread *thr)
+{
+	return (int)LD(thr->placeholder);
+}
+
+unsigned proc_thread_owner(const struct proc_thread *thr)
+{
+	return thr->owner;
+}
+
+struct proc_process *proc_thread_process(const struct proc_thread *thr)
+{
+	return LD_ACQ(thr->proc);
+}
+
+uint64_t proc_process_tgid(const struct proc_process *p)
+{
+	return p->tgid;
+}
+
+uint64_t proc_process_vpid(const struct proc_process *p)
+{
+	return LD(p->vpid);
+}
+
+uint64_t proc_process_ptid(const struct proc_process *p)
+{
+	return LD(p->ptid);
+}
+
+uint64_t proc_process_clone_ts(const struct proc_process *p)
+{
+	return LD(p->clone_ts);
+}
+
+uint32_t proc_process_uid(const struct proc_process *p)
+{
+	return (uint32_t)LD(p->uids);
+}
+
+uint32_t proc_process_euid(const struct proc_process *p)
+{
+	return (uint32_t)(LD(p->uids) >> 32);
+}
+
+uint32_t proc_process_gid(const struct proc_process *p)
+{
+	return (uint32_t)LD(p->gids);
+}
+
+uint32_t proc_process_egid(const struct proc_process *p)
+{
+	return (uint32_t)(LD(p->gids) >> 32);
+}
+
+uint32_t proc_process_loginuid(const struct proc_process *p)
+{
+	return LD(p->loginuid);
+}
+
+uint32_t proc_process_sid(const struct proc_process *p)
+{
+	return LD(p->sid);
+}
+
+uint32_t proc_process_vpgid(const struct proc_process *p)
+{
+	return LD(p->vpgid);
+}
+
+uint32_t proc_process_tty(const struct proc_process *p)
+{
+	return LD(p->tty);
+}
+
+const char *proc_process_cwd(const struct proc_process *p)
+{
+	const struct proc_cwd *c = LD_ACQ(p->cwd);
+
+	return c ? c->s : "";
+}
+
+const struct proc_image *proc_process_image(const struct proc_process *p)
+{
+	const struct proc_image_box *box = LD_ACQ(p->img);
+
+	return box ? &box->img : &proc_placeholder_image;
+}
+
+struct proc_process *proc_process_parent(struct proc_worker *w, struct proc_process *p)
+{
+	uint64_t ptid = LD(p->ptid), since = LD(p->clone_ts);
+	struct proc_process *pp;
+	struct proc_thread *pt;
+	unsigned hop;
+	int followed = 0;
+
+	for (hop = 0; hop <= PROC_REAPER_HOPS && ptid && ptid != p->tgid; hop++) {
+		uint64_t cts, reaper;
+
+		pt = index_find(w->t, ptid);
+		if (!pt)
+			break;
+		/* a "parent" that started after the child (or after the parent it
+		 * replaces) is a reused tid, not the parent */
+		cts = LD(pt->clone_ts);
+		if (since && cts && cts > since)
+			break;
+		if (LD_ACQ(pt->state) != PROC_TOMB) {
+			pp = LD_ACQ(pt->proc);
+			if (pp == p)
+				break;
+			if (pp) {
+				if (followed && p->owner == w->id && LD(p->ptid) != ptid) {
+					ST(p->ptid, ptid);
+					CNT_INC(w, reparents_settled);
+				}
+				return pp;
+			}
+		}
+		reaper = LD(pt->reaper);
+		if (!reaper || reaper == ptid)
+			break;
+		since = LD(pt->dead_ts);
+		ptid = reaper;
+		followed = 1;
+		CNT_INC(w, reparents_followed);
+	}
+	CNT_INC(w, parents_unresolved);
+	return NULL;
+}
+
+unsigned proc_process_ancestors(struct proc_worker *w, struct proc_process *p,
+				struct proc_process **out, unsigned max)
+{
+	struct proc_process *cur = p, *par;
+	unsigned n = 0, i;
+
+	if (max > PROC_ANCESTORS_MAX)
+		max = PROC_ANCESTORS_MAX;
+	while (n < max) {
+		par = proc_process_parent(w, cur);
+		if (!par || par == p)
+			break;
+		for (i = 0; i < n; i++)
+			if (out[i] == par)
+				return n; /* a loop (reused tids): stop */
+		out[n++] = par;
+		cur = par;
+	}
+	return n;
+}
+
+/* ---- table and workers ---------------------------------------------------- */
+
+struct proc_table *proc_table_new(const struct proc_config *cfg)
+{
+	struct proc_config def = {0};
+	struct proc_table *t;
+	unsigned i;
+
+	if (!cfg)
+		cfg = &def;
+	t = aligned_alloc(CACHELINE, sizeof(*t));
+	if (!t) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(t, 0, sizeof(*t));
+	t->max_threads = cfg->max_threads ? cfg->max_threads : PROC_DEFAULT_MAX_THREADS;
+	t->max_workers = cfg->max_workers ? cfg->max_workers : 64;
+	t->max_tombs = cfg->max_tombs ? cfg->max_tombs : 4096;
+	t->purge_idle_ns = cfg->purge_idle_ns ? cfg->purge_idle_ns : 600ull * 1000000000ull;
+	t->tomb_ttl_ns = cfg->tomb_ttl_ns ? cfg->tomb_ttl_ns : 120ull * 1000000000ull;
+	/* reserve in chunks small enough that all workers' slack is 1/16 */
+	t->chunk = t->max_threads / (16 * t->max_workers);
+	if (t->chunk < 1)
+		t->chunk = 1;
+	if (t->chunk > 64)
+		t->chunk = 64;
+	ST(proc_poison, cfg->poison ? 1 : 0);
+	pthread_mutex_init(&t->users_lock, NULL);
+	t->workers = aligned_alloc(CACHELINE, t->max_workers * sizeof(*t->workers));
+	t->index = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	if (!t->workers || !t->index) {
+		if (t->index)
+			cds_lfht_destroy(t->index, NULL);
+		free(t->workers);
+		pthread_mutex_destroy(&t->users_lock);
+		free(t);
+		errno = ENOMEM;
+		return NULL;
+	}
+	memset(t->workers, 0, t->max_workers * sizeof(*t->workers));
+	for (i = 0; i < t->max_workers; i++) {
+		struct proc_worker *w = &t->workers[i];
+
+		w->t = t;
+		w->id = i;
+		CDS_INIT_LIST_HEAD(&w->live);
+		CDS_INIT_LIST_HEAD(&w->pending);
+		CDS_INIT_LIST_HEAD(&w->tombs);
+		CDS_INIT_LIST_HEAD(&w->procs);
+	}
+	return t;
+}
+
+static unsigned nworkers(const struct proc_table *t)
+{
+	unsigned n = LD(t->nworkers);
+
+	return n < t->max_workers ? n : t->max_workers;
+}
+
+void proc_table_destroy(struct proc_table *t)
+{
+	struct proc_thread *thr, *tt;
+	struct proc_process *p, *pt;
+	struct cds_list_head *lists[3];
+	unsigned i, l;
+
+	if (!t)
+		return;
+	rcu_barrier(); /* every retired object is freed */
+	rcu_register_thread();
+	for (i = 0; i < nworkers(t); i++) {
+		struct proc_worker *w = &t->workers[i];
+
+		lists[0] = &w->live;
+		lists[1] = &w->pending;
+		lists[2] = &w->tombs;
+		for (l = 0; l < 3; l++)
+			cds_list_for_each_entry(thr, lists[l], olink)
+				cds_lfht_del(t->index, &thr->node);
+	}
+	rcu_unregister_thread();
+	for (i = 0; i < nworkers(t); i++) {
+		struct proc_worker *w = &t->workers[i];
+
+		lists[0] = &w->live;
+		lists[1] = &w->pending;
+		lists[2] = &w->tombs;
+		for (l = 0; l < 3; l++)
+			cds_list_for_each_entry_safe(thr, tt, lists[l], olink)
+				free(thr);
+		cds_list_for_each_entry_safe(p, pt, &w->procs, olink) {
+			proc_fdtable_free(&p->fds);
+			process_free_now(p);
+		}
+	}
+	cds_lfht_destroy(t->index, NULL);
+	proc_users_free_all(t);
+	pthread_mutex_destroy(&t->users_lock);
+	free(t->workers);
+	free(t);
+}
+
+struct proc_worker *proc_worker_register(struct proc_table *t)
+{
+	unsigned id = __atomic_fetch_add(&t->nworkers, 1, __ATOMIC_RELAXED);
+	struct proc_worker *w;
+
+	if (id >= t->max_workers) {
+		errno = ENOSPC;
+		return NULL;
+	}
+	w = &t->workers[id];
+	w->registered = 1;
+	rcu_register_thread();
+	return w;
+}
+
+void proc_worker_unregister(struct proc_worker *w)
+{
+	if (!w || !w->registered)
+		return;
+	flush_pending(w);
+	TSAN_QS();
+	rcu_unregister_thread();
+	w->registered = 0;
+}
+
+void proc_worker_quiescent(struct proc_worker *w)
+{
+	flush_pending(w);
+	TSAN_QS();
+	rcu_quiescent_state();
+}
+
+void proc_worker_offline(struct proc_worker *w)
+{
+	(void)w;
+	TSAN_QS();
+	rcu_thread_offline();
+}
+
+void proc_worker_online(struct proc_worker *w)
+{
+	(void)w;
+	rcu_thread_online();
+}
+
+unsigned proc_worker_id(const struct proc_worker *w)
+{
+	return w->id;
+}
+
+void proc_table_barrier(struct proc_table *t)
+{
+	(void)t;
+	rcu_barrier();
+}
+
+unsigned proc_worker_purge(struct proc_worker *w, uint64_t now, unsigned budget)
+{
+	struct proc_table *t = w->t;
+	struct proc_thread *thr;
+	unsigned removed = 0, i;
+
+	while (!cds_list_empty(&w->tombs)) {
+		thr = cds_list_first_entry(&w->tombs, struct proc_thread, olink);
+		if (LD(thr->dead_ts) + t->tomb_ttl_ns > now)
+			break;
+		tomb_expire(w, thr);
+	}
+	for (i = 0; i < budget && !cds_list_empty(&w->live); i++) {
+		struct proc_process *p;
+
+		thr = cds_list_first_entry(&w->live, struct proc_thread, olink);
+		p = thr->proc;
+		/* a group's leader goes last: the others find the group through it */
+		if (thr->last_ts + t->purge_idle_ns <= now &&
+		    !(LD(thr->tid) == p->tgid && p->nthreads > 1)) {
+			ST(thr->reaper, 0);
+			entomb(w, thr, now);
+			CNT_INC(w, purged);
+			removed++;
+			continue;
+		}
+		cds_list_del(&thr->olink);
+		cds_list_add_tail(&thr->olink, &w->live);
+	}
+	return removed;
+}
+
+void proc_table_stats(const struct proc_table *t, struct proc_stats *out)
+{
+	uint64_t credit = 0;
+	unsigned i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < nworkers(t); i++) {
+		const struct proc_worker *w = &t->workers[i];
+
+#define PROC_SUM_FIELD(name, desc) out->name += LD(w->cnt.name);
+		PROC_STATS(PROC_SUM_FIELD)
+#undef PROC_SUM_FIELD
+		credit += LD(w->credit);
+		out->tombs += LD(w->ntombs);
+	}
+	out->live_threads = LD(t->reserved) - credit;
+}
+
+void proc_stats_foreach(const struct proc_stats *s,
+			void (*fn)(const char *name, const char *desc, uint64_t v, void *arg),
+			void *arg)
+{
+#define PROC_EACH_FIELD(name, desc) fn(#name, desc, s->name, arg);
+	PROC_STATS(PROC_EACH_FIELD)
+#undef PROC_EACH_FIELD
+	fn("live_threads", "threads counted against max_threads", s->live_threads, arg);
+	fn("tombs", "tombs held", s->tombs, arg);
+}
