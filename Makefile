@@ -105,4 +105,32 @@ format:
 clean:
 	rm -rf build
 
+# eBPF probe: clang -target bpf -> bpftool gen skeleton -> $(BUILD)/gen/probe.skel.h,
+# included by src/source/live.c. vmlinux.h is dumped from the running kernel's
+# BTF into $(BUILD)/gen/ and never committed.
+BPF_CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_MARCH := $(shell uname -m)
+BPF_ARCH := $(subst x86_64,x86,$(subst aarch64,arm64,$(BPF_MARCH)))
+BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(BPF_ARCH) -Isrc -I$(BUILD)/gen \
+	-I/usr/include/$(BPF_MARCH)-linux-gnu
+LDLIBS += -lbpf -lelf
+
+$(BUILD)/gen/vmlinux.h:
+	@mkdir -p $(dir $@)
+	@test -r /sys/kernel/btf/vmlinux || { echo "error: /sys/kernel/btf/vmlinux is missing:" \
+		"this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y) and the eBPF probe cannot be built" >&2; exit 1; }
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/gen/probe.bpf.o: src/bpf/probe.bpf.c src/bpf/probe.h src/abi/event.h \
+		src/abi/event_types.h $(BUILD)/gen/vmlinux.h
+	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
+
+$(BUILD)/gen/probe.skel.h: $(BUILD)/gen/probe.bpf.o
+	$(BPFTOOL) gen skeleton $< name probe_bpf > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/src/source/live.o: $(BUILD)/gen/probe.skel.h
+$(FUZZ_BUILD)/src/source/live.o: $(BUILD)/gen/probe.skel.h
+$(FUZZ_BUILD)/src/source/live.o: FUZZ_CFLAGS += -I$(BUILD)/gen
+
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,59 @@
+/*
+ * probe.h - what the eBPF probe (probe.bpf.c) and its loader (src/source/live.c)
+ * share: limits, the partition modes, the per-ring counters and the partition
+ * hash.
+ *
+ * The probe writes libs-layout events (abi/event.h) into N ring buffers held
+ * in an array of maps; which ring an event goes to is decided in the kernel
+ * from the partition mode, with the hash below, so that userspace (tests, the
+ * replay dispatcher) can compute the same owner for a tgid. Fixed-width types
+ * only, no pointers: both sides include this file.
+ */
+#ifndef PG_BPF_PROBE_H
+#define PG_BPF_PROBE_H
+
+#include "abi/event.h"
+
+#define PRB_MAX_RINGS 64u	  /* most rings (workers) one probe feeds */
+#define PRB_NSYSCALLS 512u	  /* syscall ids the selection map covers */
+#define PRB_MAX_EVENT (32u << 10) /* largest event, header included */
+#define PRB_SCRATCH (64u << 10)	  /* per-cpu scratch: 2 * PRB_MAX_EVENT */
+#define PRB_VAR_LIMIT (PRB_MAX_EVENT - 1024u) /* room kept for fixed params */
+
+#define PRB_ARGS_MAX 4096u  /* execve/clone args bytes */
+#define PRB_ENV_MAX 4096u   /* execve env bytes */
+#define PRB_PATH_MAX 4096u  /* a path read from user memory */
+#define PRB_PATH_DEPTH 24u  /* dentry components a kernel path walk follows */
+#define PRB_SNAPLEN_MAX 4096u /* most data bytes of read/write/send/recv */
+
+/* How events are spread over rings (the rodata knob part_mode). */
+enum prb_part {
+	PRB_PART_TGID = 0, /* prb_part_hash(tgid) % N: a process stays on one ring */
+	PRB_PART_TID = 1,  /* prb_part_hash(tid) % N: threads spread out */
+	PRB_PART_CPU = 2,  /* cpu % N: the classic per-cpu layout */
+};
+
+/* Per-ring counters, one copy per cpu in a per-cpu array indexed by ring so
+ * the hot path never writes a cache line another cpu writes. Summed by the
+ * loader when read. */
+struct prb_ring_counters {
+	pg_u64 events;	  /* events written into the ring */
+	pg_u64 drops;	  /* events lost: the ring was full */
+	pg_u64 clobbered; /* events lost: the scratch buffer was reused by a
+			   * task that preempted this one mid-event */
+};
+
+/* The partition hash (a 32-bit integer mixer, "lowbias32"): ring owners must
+ * be spread evenly even when tgids are consecutive. Userspace uses the same
+ * function to know which ring owns a process. */
+static inline pg_u32 prb_part_hash(pg_u32 x)
+{
+	x ^= x >> 16;
+	x *= 0x7feb352du;
+	x ^= x >> 15;
+	x *= 0x846ca68bu;
+	x ^= x >> 16;
+	return x;
+}
+
+#endif /* PG_BPF_PROBE_H */

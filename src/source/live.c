@@ -1,0 +1,440 @@
+/*
+ * live.c - loader of the eBPF probe and the per-ring consumers (see live.h).
+ *
+ * The ring buffers are made here, not declared in the probe: their number and
+ * size are only known at load time, and every inner map of an array of maps
+ * must match the inner template, so ring 0 is created first, given to libbpf
+ * as the template, and the other rings are created and inserted once the
+ * object is loaded. Handler programs are tail-called from the sys_exit
+ * dispatcher and must not be attached themselves: their autoattach is turned
+ * off by name ("x_" prefix).
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "source/live.h"
+#include "probe.skel.h"
+
+struct prb {
+	struct probe_bpf *skel;
+	uint32_t n_rings;
+	enum prb_part part;
+	int ring_fd[PRB_MAX_RINGS];
+	int ncpus;
+};
+
+struct prb_ring {
+	struct ring_buffer *rb;
+	prb_event_fn fn;
+	void *ctx;
+};
+
+void prb_opts_default(struct prb_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->n_rings = 1;
+	o->ring_bytes = 8u << 20;
+	o->part = PRB_PART_TGID;
+	o->snaplen = 80;
+}
+
+static void set_err(const struct prb_opts *o, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void set_err(const struct prb_opts *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!o->err || !o->errlen)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(o->err, o->errlen, fmt, ap);
+	va_end(ap);
+}
+
+/* libbpf's messages during one load, kept so that a verifier rejection can be
+ * shown to the user (its last lines say why). Guarded by log_lock. */
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+static char log_buf[64 << 10];
+static size_t log_len;
+
+static int log_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	size_t half = sizeof(log_buf) / 2;
+	char *msg = NULL;
+	size_t n;
+	int r;
+
+	if (level == LIBBPF_DEBUG)
+		return 0;
+	r = vasprintf(&msg, fmt, ap);
+	if (r < 0)
+		return r;
+	/* keep the newest bytes: the end of a verifier log is what says why */
+	n = (size_t)r > half ? half : (size_t)r;
+	if (log_len + n >= sizeof(log_buf)) {
+		memmove(log_buf, log_buf + log_len - half, half);
+		log_len = half;
+	}
+	memcpy(log_buf + log_len, msg + r - n, n);
+	log_len += n;
+	free(msg);
+	return r;
+}
+
+/* The last @lines lines of the captured log. */
+static const char *log_tail(int lines)
+{
+	size_t i = log_len;
+
+	log_buf[log_len] = 0;
+	while (i > 0 && log_buf[i - 1] == '\n')
+		i--;
+	while (i > 0) {
+		if (log_buf[i - 1] == '\n' && --lines == 0)
+			break;
+		i--;
+	}
+	return log_buf + i;
+}
+
+static int check_opts(const struct prb_opts *o)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t sz = o->ring_bytes;
+
+	if (o->n_rings < 1 || o->n_rings > PRB_MAX_RINGS) {
+		set_err(o, "live: %u rings asked; the probe supports 1 to %u", o->n_rings,
+			PRB_MAX_RINGS);
+		return -EINVAL;
+	}
+	if (sz < (uint64_t)page || (sz & (sz - 1)) || sz % page || sz > (1ull << 30)) {
+		set_err(o,
+			"live: ring size %llu is not usable: it must be a power of two multiple of "
+			"the page size (%ld), at most 1 GiB, e.g. 8388608 (8 MiB)",
+			(unsigned long long)sz, page);
+		return -EINVAL;
+	}
+	if (o->part > PRB_PART_CPU) {
+		set_err(o, "live: unknown partition mode %d", (int)o->part);
+		return -EINVAL;
+	}
+	if (o->snaplen > PRB_SNAPLEN_MAX) {
+		set_err(o, "live: snaplen %u is above the most the probe keeps (%u)", o->snaplen,
+			PRB_SNAPLEN_MAX);
+		return -EINVAL;
+	}
+	if (access("/sys/kernel/btf/vmlinux", R_OK) != 0) {
+		set_err(o, "live: this kernel has no BTF (/sys/kernel/btf/vmlinux is missing); the "
+			   "eBPF probe needs a kernel built with CONFIG_DEBUG_INFO_BTF=y");
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+static int make_ring(const struct prb_opts *o, uint32_t i)
+{
+	char name[16];
+	int fd;
+
+	snprintf(name, sizeof(name), "prb_ring%u", i);
+	fd = bpf_map_create(BPF_MAP_TYPE_RINGBUF, name, 0, 0, (uint32_t)o->ring_bytes, NULL);
+	if (fd < 0) {
+		int err = -errno;
+
+		if (err == -EPERM)
+			set_err(o, "live: not allowed to create BPF maps: run as root (or with "
+				   "CAP_BPF and CAP_PERFMON)");
+		else
+			set_err(o, "live: cannot create a %llu-byte ring buffer: %s",
+				(unsigned long long)o->ring_bytes, strerror(-err));
+		return err;
+	}
+	return fd;
+}
+
+static uint64_t boot_epoch_ns(void)
+{
+	struct timespec rt, bt;
+
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	return (uint64_t)(rt.tv_sec - bt.tv_sec) * 1000000000ull + rt.tv_nsec - bt.tv_nsec;
+}
+
+/* Rodata knobs and map sizes; before load. */
+static int configure(struct prb *p, const struct prb_opts *o)
+{
+	struct probe_bpf *sk = p->skel;
+	struct bpf_program *prog;
+	int err;
+
+	sk->rodata->part_mode = o->part;
+	sk->rodata->n_rings = o->n_rings;
+	sk->rodata->self_tgid = o->trace_self ? 0 : (uint32_t)getpid();
+	sk->rodata->snaplen = o->snaplen;
+	sk->rodata->boot_ns = boot_epoch_ns();
+	err = bpf_map__set_max_entries(sk->maps.scratch, p->ncpus);
+	if (!err)
+		err = bpf_map__set_max_entries(sk->maps.rings, o->n_rings);
+	if (!err)
+		err = bpf_map__set_inner_map_fd(sk->maps.rings, p->ring_fd[0]);
+	if (err) {
+		set_err(o, "live: cannot size the probe's maps: %s", strerror(-err));
+		return err;
+	}
+	bpf_object__for_each_program(prog, sk->obj)
+	{
+		if (strncmp(bpf_program__name(prog), "x_", 2) == 0)
+			bpf_program__set_autoattach(prog, false);
+	}
+	return 0;
+}
+
+/* Rings and selection; after load. */
+static int populate(struct prb *p, const struct prb_opts *o)
+{
+	int outer = bpf_map__fd(p->skel->maps.rings);
+	int sel = bpf_map__fd(p->skel->maps.interesting);
+	uint8_t on = 1;
+
+	for (uint32_t i = 0; i < p->n_rings; i++) {
+		if (i > 0) {
+			p->ring_fd[i] = make_ring(o, i);
+			if (p->ring_fd[i] < 0)
+				return p->ring_fd[i];
+		}
+		if (bpf_map_update_elem(outer, &i, &p->ring_fd[i], BPF_ANY)) {
+			set_err(o, "live: cannot insert ring %u: %s", i, strerror(errno));
+			return -errno;
+		}
+	}
+	for (uint32_t i = 0; i < (o->syscalls ? o->n_syscalls : PRB_NSYSCALLS); i++) {
+		uint32_t nr = o->syscalls ? o->syscalls[i] : i;
+
+		if (nr >= PRB_NSYSCALLS) {
+			set_err(o, "live: syscall id %u is out of range (< %u)", nr, PRB_NSYSCALLS);
+			return -EINVAL;
+		}
+		if (bpf_map_update_elem(sel, &nr, &on, BPF_ANY))
+			return -errno;
+	}
+	p->skel->bss->all_syscalls = o->all_syscalls;
+	return 0;
+}
+
+static int load(struct prb *p, const struct prb_opts *o)
+{
+	libbpf_print_fn_t old;
+	int err;
+
+	pthread_mutex_lock(&log_lock);
+	log_len = 0;
+	old = libbpf_set_print(log_print);
+	err = probe_bpf__load(p->skel);
+	libbpf_set_print(old);
+	if (err == -EPERM)
+		set_err(o, "live: the kernel refused to load the probe (EPERM): run as root (or "
+			   "with CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE)");
+	else if (err)
+		set_err(o, "live: the kernel's verifier rejected the probe (%s); last lines of its "
+			   "log:\n%s",
+			strerror(-err), log_tail(12));
+	pthread_mutex_unlock(&log_lock);
+	return err;
+}
+
+struct prb *prb_open(const struct prb_opts *o)
+{
+	struct prb *p;
+	int err;
+
+	err = check_opts(o);
+	if (err)
+		goto out_errno;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		err = -ENOMEM;
+		goto out_errno;
+	}
+	for (uint32_t i = 0; i < PRB_MAX_RINGS; i++)
+		p->ring_fd[i] = -1;
+	p->n_rings = o->n_rings;
+	p->part = o->part;
+	p->ncpus = libbpf_num_possible_cpus();
+	if (p->ncpus <= 0) {
+		err = p->ncpus < 0 ? p->ncpus : -EINVAL;
+		set_err(o, "live: cannot count the possible cpus: %s", strerror(-err));
+		goto out_close;
+	}
+	p->ring_fd[0] = make_ring(o, 0);
+	if (p->ring_fd[0] < 0) {
+		err = p->ring_fd[0];
+		goto out_close;
+	}
+	p->skel = probe_bpf__open();
+	if (!p->skel) {
+		err = -errno;
+		set_err(o, "live: cannot open the embedded probe object: %s", strerror(-err));
+		goto out_close;
+	}
+	err = configure(p, o);
+	if (!err)
+		err = load(p, o);
+	if (!err)
+		err = populate(p, o);
+	if (err)
+		goto out_close;
+	err = probe_bpf__attach(p->skel);
+	if (err) {
+		set_err(o, "live: cannot attach the probe's tracepoints: %s", strerror(-err));
+		goto out_close;
+	}
+	return p;
+
+out_close:
+	prb_close(p);
+out_errno:
+	errno = -err;
+	return NULL;
+}
+
+void prb_close(struct prb *p)
+{
+	if (!p)
+		return;
+	probe_bpf__destroy(p->skel);
+	for (uint32_t i = 0; i < PRB_MAX_RINGS; i++)
+		if (p->ring_fd[i] >= 0)
+			close(p->ring_fd[i]);
+	free(p);
+}
+
+uint32_t prb_n_rings(const struct prb *p)
+{
+	return p->n_rings;
+}
+
+int prb_ring_fd(const struct prb *p, uint32_t i)
+{
+	return i < p->n_rings ? p->ring_fd[i] : -EINVAL;
+}
+
+uint32_t prb_ring_for(const struct prb *p, uint32_t tgid, uint32_t tid, uint32_t cpu)
+{
+	uint32_t key;
+
+	if (p->part == PRB_PART_CPU)
+		key = cpu;
+	else if (p->part == PRB_PART_TID)
+		key = prb_part_hash(tid);
+	else
+		key = prb_part_hash(tgid);
+	return key % p->n_rings;
+}
+
+int prb_counters(const struct prb *p, uint32_t i, struct prb_ring_counters *out)
+{
+	struct prb_ring_counters *v;
+	int fd = bpf_map__fd(p->skel->maps.counters);
+
+	memset(out, 0, sizeof(*out));
+	if (i >= p->n_rings)
+		return -EINVAL;
+	v = calloc(p->ncpus, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &i, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	for (int c = 0; c < p->ncpus; c++) {
+		out->events += v[c].events;
+		out->drops += v[c].drops;
+		out->clobbered += v[c].clobbered;
+	}
+	free(v);
+	return 0;
+}
+
+int prb_set_syscall(struct prb *p, uint32_t nr, bool on)
+{
+	uint8_t v = on;
+
+	if (nr >= PRB_NSYSCALLS)
+		return -EINVAL;
+	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.interesting), &nr, &v, BPF_ANY))
+		return -errno;
+	return 0;
+}
+
+int prb_set_all(struct prb *p, bool on)
+{
+	__atomic_store_n(&p->skel->bss->all_syscalls, on, __ATOMIC_RELAXED);
+	return 0;
+}
+
+static int ring_sample(void *ctx, void *data, size_t size)
+{
+	struct prb_ring *r = ctx;
+
+	return r->fn(r->ctx, data, size);
+}
+
+struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx)
+{
+	struct prb_ring *r;
+
+	if (i >= p->n_rings || !fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->rb = ring_buffer__new(p->ring_fd[i], ring_sample, r, NULL);
+	if (!r->rb) {
+		int err = errno;
+
+		free(r);
+		errno = err;
+		return NULL;
+	}
+	return r;
+}
+
+int prb_ring__poll(struct prb_ring *r, int timeout_ms)
+{
+	return ring_buffer__poll(r->rb, timeout_ms);
+}
+
+int prb_ring__consume(struct prb_ring *r)
+{
+	return ring_buffer__consume(r->rb);
+}
+
+int prb_ring__epoll_fd(const struct prb_ring *r)
+{
+	return ring_buffer__epoll_fd(r->rb);
+}
+
+void prb_ring__free(struct prb_ring *r)
+{
+	if (!r)
+		return;
+	ring_buffer__free(r->rb);
+	free(r);
+}

@@ -1,0 +1,103 @@
+/*
+ * live.h - the live source: loads the eBPF probe (src/bpf/probe.bpf.c),
+ * attaches it, and hands out one consumer per ring buffer.
+ *
+ * The probe writes libs-layout events (abi/event.h) into N ring buffers; the
+ * ring of an event is chosen in the kernel by the partition mode (by default
+ * prb_part_hash(tgid) % N), so all events of a process, its clone child event
+ * included, arrive on one ring and one worker. Each ring has its own consumer
+ * object with its own epoll instance: a worker owns exactly one consumer and
+ * never touches another worker's ring.
+ *
+ * Threads:
+ *  - prb_open(), the prb_set_*() calls and prb_close() belong to the thread
+ *    that controls the engine (prb_open() also replaces libbpf's print hook
+ *    for the duration of the load, so do not load other BPF objects at the
+ *    same moment from another thread);
+ *  - prb_ring__new()/__free() are called by the controlling thread or by the
+ *    worker that will own the consumer; every other prb_ring__* call only by
+ *    that one worker;
+ *  - prb_counters(), prb_ring_fd(), prb_ring_for() and prb_n_rings() from any
+ *    thread while the probe is open (they read, never write).
+ * Every consumer must be freed before prb_close().
+ */
+#ifndef PG_SOURCE_LIVE_H
+#define PG_SOURCE_LIVE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bpf/probe.h" /* enum prb_part, struct prb_ring_counters, prb_part_hash() */
+
+struct prb;
+struct prb_ring;
+
+struct prb_opts {
+	uint32_t n_rings;	/* rings (workers), 1..PRB_MAX_RINGS */
+	uint64_t ring_bytes;	/* bytes per ring: a power of two multiple of the page size */
+	enum prb_part part;	/* how events are spread over the rings */
+	uint32_t snaplen;	/* data bytes kept from I/O buffers, <= PRB_SNAPLEN_MAX */
+	bool trace_self;	/* also trace the calling process (normally filtered) */
+	bool all_syscalls;	/* send every syscall the probe handles, ignore @syscalls */
+	const uint32_t *syscalls; /* syscall ids to send; NULL: every one with a handler */
+	uint32_t n_syscalls;
+	char *err;		/* where a failure is explained to the user, or NULL */
+	size_t errlen;
+};
+
+/* Defaults: 1 ring of 8 MiB, tgid partitioning, snaplen 80, every handled
+ * syscall, our own process not traced. */
+void prb_opts_default(struct prb_opts *o);
+
+/*
+ * prb_open - check the host, load, fill the rings and attach the probe.
+ * Returns NULL and sets errno on failure, with a message in @o->err saying
+ * what to do: EPERM (not root / no CAP_BPF), ENOTSUP (kernel without BTF),
+ * EINVAL (bad option, e.g. a ring size that is not a power of two multiple of
+ * the page size), or the verifier's error with the last lines of its log.
+ */
+struct prb *prb_open(const struct prb_opts *o);
+
+/* Detach and free everything; accepts NULL. All consumers must be freed. */
+void prb_close(struct prb *p);
+
+uint32_t prb_n_rings(const struct prb *p);
+
+/* Fd of ring @i's BPF_MAP_TYPE_RINGBUF map, or -EINVAL. */
+int prb_ring_fd(const struct prb *p, uint32_t i);
+
+/* The ring the probe writes an event of (@tgid, @tid) made on @cpu to. */
+uint32_t prb_ring_for(const struct prb *p, uint32_t tgid, uint32_t tid, uint32_t cpu);
+
+/* Kernel counters of ring @i summed over cpus; 0 or -errno. */
+int prb_counters(const struct prb *p, uint32_t i, struct prb_ring_counters *out);
+
+/* Select syscall @nr (an x86_64 syscall number) in or out; 0 or -errno. */
+int prb_set_syscall(struct prb *p, uint32_t nr, bool on);
+
+/* Send every handled syscall (true) or only the selected ones (false). */
+int prb_set_all(struct prb *p, bool on);
+
+/* Called once per event, in ring order, on the consumer's thread. @ev points
+ * into the ring and is valid only during the call. A negative return stops
+ * the current poll/consume and is returned by it. */
+typedef int (*prb_event_fn)(void *ctx, const void *ev, size_t len);
+
+/* A consumer of ring @i; NULL + errno on failure. */
+struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx);
+
+/* Wait up to @timeout_ms (-1: forever) for events and deliver them. Returns the
+ * number of events delivered, the callback's negative value, or -errno. */
+int prb_ring__poll(struct prb_ring *r, int timeout_ms);
+
+/* Deliver what is in the ring now, without waiting. Same returns. */
+int prb_ring__consume(struct prb_ring *r);
+
+/* The consumer's epoll fd, to wait on it with other fds. */
+int prb_ring__epoll_fd(const struct prb_ring *r);
+
+/* Accepts NULL. */
+void prb_ring__free(struct prb_ring *r);
+
+#endif /* PG_SOURCE_LIVE_H */
