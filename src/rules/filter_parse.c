@@ -791,12 +791,21 @@ struct flt_ast *flt_parse(const char *src, size_t len, struct flt_diag *diag)
 	struct parser p = {.lx = {.src = src, .len = (uint32_t)len}, .diag = diag};
 	struct flt_node *root;
 	struct flt_token t;
+	const char *nul;
 	char buf[64];
 
 	if (diag)
 		memset(diag, 0, sizeof(*diag));
 	if (len >= UINT32_MAX) {
 		fail(&p, 0, 0, "condition too long");
+		errno = EINVAL;
+		return NULL;
+	}
+	nul = memchr(src, '\0', len);
+	if (nul) {
+		/* libs reads conditions as C strings; a NUL byte can only be a mistake. */
+		fail(&p, (uint32_t)(nul - src), (uint32_t)(nul - src) + 1,
+		     "NUL byte in condition");
 		errno = EINVAL;
 		return NULL;
 	}

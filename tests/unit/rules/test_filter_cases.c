@@ -121,10 +121,21 @@ T_TEST(test_whitespace_variants)
 	T_EQ_STR(d.msg, "empty condition");
 }
 
+T_TEST(test_nul_byte)
+{
+	static const char src[] = "proc.name = ba\0sh";
+	struct flt_diag d;
+
+	T_CHECK(flt_parse(src, sizeof(src) - 1, &d) == NULL);
+	T_EQ_STR(d.msg, "NUL byte in condition");
+	T_EQ_INT(d.span.start, 14);
+}
+
 int main(void)
 {
 	T_RUN(test_cases_file);
 	T_RUN(test_multiline_errors);
 	T_RUN(test_whitespace_variants);
+	T_RUN(test_nul_byte);
 	return T_DONE();
 }
