@@ -612,35 +612,38 @@ static void sy_step(struct sy_gen *g)
 	uint32_t n = g->o->procs;
 	struct sy_proc *p = &g->procs[sy_pick_proc(g)];
 	uint64_t tid = p->tids[sy_below(g, p->nthreads)];
-	uint32_t r = sy_below(g, 1000);
+	uint32_t r = sy_below(g, 10000);
 	uint64_t left = g->o->events - g->emitted;
 	int fd;
 
-	if (left < 64 + 4 * (uint64_t)g->o->threads_per_proc || r < 540 ||
-	    (r >= 740 && r < 880)) {
+	/* Mix in 1/10000 of steps. Execs and exits pick their process evenly, not
+	 * by the skew: a hot server process is long-lived, churn is elsewhere. */
+	if (left < 64 + 4 * (uint64_t)g->o->threads_per_proc || r < 5400 ||
+	    (r >= 7400 && r < 8800)) {
 		sy_io(g, p, tid, r & 1);
-	} else if (r < 640) {
+	} else if (r < 6400) {
 		sy_openat(g, p, tid);
-	} else if (r < 740) {
+	} else if (r < 7400) {
 		fd = sy_fd_pick(g, p, 0);
 		if (fd >= 0 && __builtin_popcountll(p->fdmap) > 5)
 			sy_close(g, p, tid, fd);
 		else
 			sy_io(g, p, tid, false);
-	} else if (r < 920) {
+	} else if (r < 9200) {
 		fd = sy_fd_pick(g, p, SY_FD_SOCK);
 		if (fd >= 0)
 			sy_close(g, p, tid, fd);
 		else
 			sy_connect(g, p, tid);
-	} else if (r < 950) {
+	} else if (r < 9550) {
 		sy_connect(g, p, tid);
-	} else if (r < 990) {
+	} else if (r < 9980) {
 		sy_accept(g, p, tid);
-	} else if (r < 996) {
-		sy_execve(g, p, (uint16_t)sy_below(g, SY_NPROGS));
+	} else if (r < 9990) {
+		sy_execve(g, &g->procs[sy_below(g, n)], (uint16_t)sy_below(g, SY_NPROGS));
 	} else {
 		/* exit, and a child of another slot takes the place */
+		p = &g->procs[sy_below(g, n)];
 		sy_exit(g, p);
 		sy_spawn(g, p, &g->procs[sy_below(g, n)]);
 	}

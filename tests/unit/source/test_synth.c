@@ -48,13 +48,13 @@ static int on_event(void *ctx, uint16_t cpu, const void *ev, uint32_t len)
 	return 0;
 }
 
-static void run(struct sink_state *s, const struct synth_opts *o)
+static int run(struct sink_state *s, const struct synth_opts *o)
 {
 	struct synth_sink sink = {on_proc, on_event, s};
 
 	memset(s, 0, sizeof(*s));
 	s->hash = 0xcbf29ce484222325ULL;
-	T_EQ_INT(synth_run(o, &sink), 0);
+	return synth_run(o, &sink);
 }
 
 T_TEST(test_synth_valid_and_exact)
@@ -66,7 +66,7 @@ T_TEST(test_synth_valid_and_exact)
 	o.events = 200000;
 	o.procs = 50;
 	o.threads_per_proc = 3;
-	run(&s, &o);
+	T_EQ_INT(run(&s, &o), 0);
 	T_EQ_INT(s.n, o.events);
 	T_EQ_INT(s.bad, 0);
 	T_EQ_INT(s.ts_backwards, 0);
@@ -78,7 +78,7 @@ T_TEST(test_synth_valid_and_exact)
 	T_CHECK(s.per_type[EVT_SOCKET_CONNECT_X] > 0);
 	T_CHECK(s.per_type[EVT_SOCKET_ACCEPT4_6_X] > 0);
 	T_CHECK(s.per_type[EVT_SOCKET_SENDTO_X] + s.per_type[EVT_SOCKET_RECVFROM_X] > 0);
-	T_CHECK(s.per_type[EVT_SYSCALL_EXECVE_19_X] > 50);
+	T_CHECK(s.per_type[EVT_SYSCALL_EXECVE_19_X] > 20);
 	T_CHECK(s.per_type[EVT_SYSCALL_CLONE_20_X] > 100);
 	T_CHECK(s.per_type[EVT_PROCEXIT_1_E] > 0);
 	T_CHECK(s.per_type[EVT_SYSCALL_READ_X] > s.per_type[EVT_SYSCALL_EXECVE_19_X] * 20);
@@ -91,10 +91,10 @@ T_TEST(test_synth_deterministic)
 
 	synth_opts_default(&o);
 	o.events = 20000;
-	run(&a, &o);
-	run(&b, &o);
+	T_EQ_INT(run(&a, &o), 0);
+	T_EQ_INT(run(&b, &o), 0);
 	o.seed = 2;
-	run(&c, &o);
+	T_EQ_INT(run(&c, &o), 0);
 	T_EQ_INT(a.hash, b.hash);
 	T_CHECK(a.hash != c.hash);
 }
@@ -109,17 +109,18 @@ T_TEST(test_synth_skew)
 	synth_opts_default(&o);
 	o.events = 100000;
 	o.procs = 32;
-	run(&s, &o);
+	T_EQ_INT(run(&s, &o), 0);
 	max0 = 0;
 	for (int i = 0; i < 65536; i++)
 		max0 = s.tid_events[i] > max0 ? s.tid_events[i] : max0;
 	o.skew = 3;
-	run(&s, &o);
+	T_EQ_INT(run(&s, &o), 0);
 	max3 = 0;
 	for (int i = 0; i < 65536; i++)
 		max3 = s.tid_events[i] > max3 ? s.tid_events[i] : max3;
 	T_CHECK(max0 < o.events / 10);
-	T_CHECK(max3 > o.events / 2);
+	T_CHECK(max3 > o.events / 4);
+	T_CHECK(max3 > 8 * max0);
 }
 
 T_TEST(test_synth_bad_opts)
