@@ -34,30 +34,30 @@ enum diag_severity {
  * What a diagnostic is about. The names follow the reference engine's load
  * result codes, so tools that filter its warnings by code keep working.
  */
-#define DIAG_CODES(X)                                                                              \
-	X(NONE, "")                                                                                \
-	/* errors */                                                                               \
-	X(ERR_FILE_READ, "LOAD_ERR_FILE_READ")                                                     \
-	X(ERR_YAML_PARSE, "LOAD_ERR_YAML_PARSE")                                                   \
-	X(ERR_YAML_VALIDATE, "LOAD_ERR_YAML_VALIDATE")                                             \
-	X(ERR_COMPILE_CONDITION, "LOAD_ERR_COMPILE_CONDITION")                                     \
-	X(ERR_COMPILE_OUTPUT, "LOAD_ERR_COMPILE_OUTPUT")                                           \
-	X(ERR_VALIDATE, "LOAD_ERR_VALIDATE")                                                       \
-	X(ERR_EXTENSION, "LOAD_ERR_EXTENSION")                                                     \
-	/* warnings */                                                                             \
-	X(UNKNOWN_SOURCE, "LOAD_UNKNOWN_SOURCE")                                                   \
-	X(UNSAFE_NA_CHECK, "LOAD_UNSAFE_NA_CHECK")                                                 \
-	X(NO_EVTTYPE, "LOAD_NO_EVTTYPE")                                                           \
-	X(UNKNOWN_FILTER, "LOAD_UNKNOWN_FILTER")                                                   \
-	X(UNUSED_MACRO, "LOAD_UNUSED_MACRO")                                                       \
-	X(UNUSED_LIST, "LOAD_UNUSED_LIST")                                                         \
-	X(UNKNOWN_ITEM, "LOAD_UNKNOWN_ITEM")                                                       \
-	X(DEPRECATED_ITEM, "LOAD_DEPRECATED_ITEM")                                                 \
-	X(WARNING_INTERNAL, "LOAD_WARNING_INTERNAL")                                               \
-	X(APPEND_NO_VALUES, "LOAD_APPEND_NO_VALUES")                                               \
-	X(EXCEPTION_NAME_NOT_UNIQUE, "LOAD_EXCEPTION_NAME_NOT_UNIQUE")                             \
-	X(INVALID_MACRO_NAME, "LOAD_INVALID_MACRO_NAME")                                           \
-	X(INVALID_LIST_NAME, "LOAD_INVALID_LIST_NAME")                                             \
+#define DIAG_CODES(X)                                                  \
+	X(NONE, "")                                                    \
+	/* errors */                                                   \
+	X(ERR_FILE_READ, "LOAD_ERR_FILE_READ")                         \
+	X(ERR_YAML_PARSE, "LOAD_ERR_YAML_PARSE")                       \
+	X(ERR_YAML_VALIDATE, "LOAD_ERR_YAML_VALIDATE")                 \
+	X(ERR_COMPILE_CONDITION, "LOAD_ERR_COMPILE_CONDITION")         \
+	X(ERR_COMPILE_OUTPUT, "LOAD_ERR_COMPILE_OUTPUT")               \
+	X(ERR_VALIDATE, "LOAD_ERR_VALIDATE")                           \
+	X(ERR_EXTENSION, "LOAD_ERR_EXTENSION")                         \
+	/* warnings */                                                 \
+	X(UNKNOWN_SOURCE, "LOAD_UNKNOWN_SOURCE")                       \
+	X(UNSAFE_NA_CHECK, "LOAD_UNSAFE_NA_CHECK")                     \
+	X(NO_EVTTYPE, "LOAD_NO_EVTTYPE")                               \
+	X(UNKNOWN_FILTER, "LOAD_UNKNOWN_FILTER")                       \
+	X(UNUSED_MACRO, "LOAD_UNUSED_MACRO")                           \
+	X(UNUSED_LIST, "LOAD_UNUSED_LIST")                             \
+	X(UNKNOWN_ITEM, "LOAD_UNKNOWN_ITEM")                           \
+	X(DEPRECATED_ITEM, "LOAD_DEPRECATED_ITEM")                     \
+	X(WARNING_INTERNAL, "LOAD_WARNING_INTERNAL")                   \
+	X(APPEND_NO_VALUES, "LOAD_APPEND_NO_VALUES")                   \
+	X(EXCEPTION_NAME_NOT_UNIQUE, "LOAD_EXCEPTION_NAME_NOT_UNIQUE") \
+	X(INVALID_MACRO_NAME, "LOAD_INVALID_MACRO_NAME")               \
+	X(INVALID_LIST_NAME, "LOAD_INVALID_LIST_NAME")                 \
 	X(COMPILE_CONDITION, "LOAD_COMPILE_CONDITION")
 
 enum diag_code {

@@ -43,14 +43,14 @@
 
 /* ---- priorities ---- */
 
-#define RULE_PRIORITIES(X)                                                                         \
-	X(EMERGENCY, "Emergency")                                                                  \
-	X(ALERT, "Alert")                                                                          \
-	X(CRITICAL, "Critical")                                                                    \
-	X(ERROR, "Error")                                                                          \
-	X(WARNING, "Warning")                                                                      \
-	X(NOTICE, "Notice")                                                                        \
-	X(INFORMATIONAL, "Informational")                                                          \
+#define RULE_PRIORITIES(X)                \
+	X(EMERGENCY, "Emergency")         \
+	X(ALERT, "Alert")                 \
+	X(CRITICAL, "Critical")           \
+	X(ERROR, "Error")                 \
+	X(WARNING, "Warning")             \
+	X(NOTICE, "Notice")               \
+	X(INFORMATIONAL, "Informational") \
 	X(DEBUG, "Debug")
 
 /* Most severe first, as syslog orders them. */
@@ -82,12 +82,12 @@ enum rule_scalar_style {
 
 /* Where one YAML scalar sits in its file. */
 struct rule_scalar_pos {
-	struct diag_src *src;	     /* the file (owned by the rule_set) */
-	uint32_t line;		     /* 1-based, of the scalar's first character: */
-	uint32_t col;		     /*   the quote or the | > indicator included */
-	uint32_t start;		     /* byte offsets of the scalar in the file, */
-	uint32_t end;		     /*   [start, end) as libyaml marks them */
-	uint32_t indent;	     /* 0-based column of the enclosing block mapping */
+	struct diag_src *src; /* the file (owned by the rule_set) */
+	uint32_t line;	      /* 1-based, of the scalar's first character: */
+	uint32_t col;	      /*   the quote or the | > indicator included */
+	uint32_t start;	      /* byte offsets of the scalar in the file, */
+	uint32_t end;	      /*   [start, end) as libyaml marks them */
+	uint32_t indent;      /* 0-based column of the enclosing block mapping */
 	enum rule_scalar_style style;
 };
 
@@ -133,15 +133,15 @@ int rule_scalar__locate(const struct rule_scalar_pos *pos, const char *value, si
 
 struct rule_list_def {
 	char *name;
-	struct diag_loc pos;	 /* the item (its first key) */
-	char **raw_items;	 /* items as written (after appends) */
+	struct diag_loc pos;	  /* the item (its first key) */
+	char **raw_items;	  /* items as written (after appends) */
 	struct diag_loc *raw_pos; /* where each raw item was written */
 	size_t nraw;
-	const char **items;	 /* raw items with names of earlier lists expanded in place */
+	const char **items; /* raw items with names of earlier lists expanded in place */
 	size_t nitems;
-	uint32_t index;		 /* definition sequence number (first definition) */
-	uint32_t visibility;	 /* sequence number of its last definition or append */
-	bool used;		 /* referred to by a list, or marked by the compiler */
+	uint32_t index;	     /* definition sequence number (first definition) */
+	uint32_t visibility; /* sequence number of its last definition or append */
+	bool used;	     /* referred to by a list, or marked by the compiler */
 };
 
 struct rule_macro_def {
@@ -156,7 +156,7 @@ struct rule_macro_def {
 /* One value of an exception's fields, comps or values: a scalar or a list of them. */
 struct rule_xval {
 	bool is_list;
-	char *str;		/* when !is_list */
+	char *str;		 /* when !is_list */
 	struct rule_xval *items; /* when is_list */
 	size_t nitems;
 	struct diag_loc pos;
@@ -165,8 +165,8 @@ struct rule_xval {
 struct rule_exception_def {
 	char *name;
 	struct diag_loc pos;
-	struct rule_xval fields; /* a field, or a list of fields */
-	struct rule_xval comps;	 /* same shape as fields; defaults filled in ("=" / "in") */
+	struct rule_xval fields;  /* a field, or a list of fields */
+	struct rule_xval comps;	  /* same shape as fields; defaults filled in ("=" / "in") */
 	struct rule_xval *values; /* each a scalar or a tuple matching fields */
 	size_t nvalues;
 };

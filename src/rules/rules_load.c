@@ -26,30 +26,30 @@
 #include "rules/rules_int.h"
 
 /* Messages that the reference engine defines once (rule_loading_messages.h). */
-#define MSG_WARNING_APPEND                                                                         \
-	"'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under "      \
+#define MSG_WARNING_APPEND                                                                    \
+	"'append' key is deprecated. Add an 'append' entry (e.g. 'condition: append') under " \
 	"'override' instead."
-#define MSG_WARNING_ENABLED                                                                        \
-	"The standalone 'enabled' key usage is deprecated. The correct approach requires also a "  \
+#define MSG_WARNING_ENABLED                                                                       \
+	"The standalone 'enabled' key usage is deprecated. The correct approach requires also a " \
 	"'replace' entry under the 'override' key (i.e. 'enabled: replace')."
-#define MSG_OVERRIDE_APPEND                                                                        \
-	"Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry "       \
+#define MSG_OVERRIDE_APPEND                                                                  \
+	"Keys 'override' and 'append: true' cannot be used together. Add an 'append' entry " \
 	"(e.g. 'condition: append') under 'override' instead."
-#define MSG_NO_PREVIOUS_MACRO                                                                      \
-	"Macro uses 'append' or 'override.condition: append' but no macro by that name already "   \
+#define MSG_NO_PREVIOUS_MACRO                                                                    \
+	"Macro uses 'append' or 'override.condition: append' but no macro by that name already " \
 	"exists"
-#define MSG_NO_PREVIOUS_LIST                                                                       \
+#define MSG_NO_PREVIOUS_LIST \
 	"List uses 'append' or 'override.items: append' but no list by that name already exists"
-#define MSG_NO_PREVIOUS_RULE_APPEND                                                                \
+#define MSG_NO_PREVIOUS_RULE_APPEND \
 	"Rule uses 'append' or 'override.<key>: append' but no rule by that name already exists"
-#define MSG_NO_PREVIOUS_RULE_REPLACE                                                               \
-	"An 'override.<key>: replace' to a rule was requested but no rule by that name already "   \
+#define MSG_NO_PREVIOUS_RULE_REPLACE                                                             \
+	"An 'override.<key>: replace' to a rule was requested but no rule by that name already " \
 	"exists"
-#define MSG_INVALID_MACRO_NAME                                                                     \
-	"Macro has an invalid name. Macro names must match a regular expression: "                 \
+#define MSG_INVALID_MACRO_NAME                                                     \
+	"Macro has an invalid name. Macro names must match a regular expression: " \
 	"([a-zA-Z]+[a-zA-Z0-9_]*)"
-#define MSG_INVALID_LIST_NAME                                                                      \
-	"List has an invalid name. List names must match a regular expression: "                   \
+#define MSG_INVALID_LIST_NAME                                                    \
+	"List has an invalid name. List names must match a regular expression: " \
 	"([^()\"'[:space:]=,]+)"
 
 /* Nodes visited per byte of input before the loader gives up (alias bombs). */
@@ -61,26 +61,26 @@
 #define LD_LIST_EXPAND_LIMIT (1u << 22)
 
 /* Every key an item may have; one bit each in a key mask. */
-#define LD_KEYS(X)                                                                                 \
-	X(RULE, "rule")                                                                            \
-	X(MACRO, "macro")                                                                          \
-	X(LIST, "list")                                                                            \
-	X(REQ_ENGINE, "required_engine_version")                                                   \
-	X(REQ_PLUGINS, "required_plugin_versions")                                                 \
-	X(ITEMS, "items")                                                                          \
-	X(CONDITION, "condition")                                                                  \
-	X(OUTPUT, "output")                                                                        \
-	X(DESC, "desc")                                                                            \
-	X(PRIORITY, "priority")                                                                    \
-	X(TAGS, "tags")                                                                            \
-	X(ENABLED, "enabled")                                                                      \
-	X(SOURCE, "source")                                                                        \
-	X(EXCEPTIONS, "exceptions")                                                                \
-	X(WARN_EVTTYPES, "warn_evttypes")                                                          \
-	X(SKIP_UNKNOWN, "skip-if-unknown-filter")                                                  \
-	X(CAPTURE, "capture")                                                                      \
-	X(CAPTURE_DURATION, "capture_duration")                                                    \
-	X(APPEND, "append")                                                                        \
+#define LD_KEYS(X)                                 \
+	X(RULE, "rule")                            \
+	X(MACRO, "macro")                          \
+	X(LIST, "list")                            \
+	X(REQ_ENGINE, "required_engine_version")   \
+	X(REQ_PLUGINS, "required_plugin_versions") \
+	X(ITEMS, "items")                          \
+	X(CONDITION, "condition")                  \
+	X(OUTPUT, "output")                        \
+	X(DESC, "desc")                            \
+	X(PRIORITY, "priority")                    \
+	X(TAGS, "tags")                            \
+	X(ENABLED, "enabled")                      \
+	X(SOURCE, "source")                        \
+	X(EXCEPTIONS, "exceptions")                \
+	X(WARN_EVTTYPES, "warn_evttypes")          \
+	X(SKIP_UNKNOWN, "skip-if-unknown-filter")  \
+	X(CAPTURE, "capture")                      \
+	X(CAPTURE_DURATION, "capture_duration")    \
+	X(APPEND, "append")                        \
 	X(OVERRIDE, "override")
 
 enum ld_key {
@@ -101,16 +101,16 @@ static const char *const ld_key_names[] = {
 /* Keys each kind of item may carry. */
 #define LD_LIST_KEYS  (LD_BIT(LIST) | LD_BIT(ITEMS) | LD_BIT(APPEND) | LD_BIT(OVERRIDE))
 #define LD_MACRO_KEYS (LD_BIT(MACRO) | LD_BIT(CONDITION) | LD_BIT(APPEND) | LD_BIT(OVERRIDE))
-#define LD_RULE_KEYS                                                                               \
-	(LD_BIT(RULE) | LD_BIT(CONDITION) | LD_BIT(OUTPUT) | LD_BIT(DESC) | LD_BIT(PRIORITY) |     \
-	 LD_BIT(TAGS) | LD_BIT(ENABLED) | LD_BIT(SOURCE) | LD_BIT(EXCEPTIONS) |                    \
-	 LD_BIT(WARN_EVTTYPES) | LD_BIT(SKIP_UNKNOWN) | LD_BIT(CAPTURE) |                          \
+#define LD_RULE_KEYS                                                                           \
+	(LD_BIT(RULE) | LD_BIT(CONDITION) | LD_BIT(OUTPUT) | LD_BIT(DESC) | LD_BIT(PRIORITY) | \
+	 LD_BIT(TAGS) | LD_BIT(ENABLED) | LD_BIT(SOURCE) | LD_BIT(EXCEPTIONS) |                \
+	 LD_BIT(WARN_EVTTYPES) | LD_BIT(SKIP_UNKNOWN) | LD_BIT(CAPTURE) |                      \
 	 LD_BIT(CAPTURE_DURATION) | LD_BIT(APPEND) | LD_BIT(OVERRIDE))
 /* Rule keys that `override` may append to, and replace. */
-#define LD_RULE_APPENDABLE                                                                         \
+#define LD_RULE_APPENDABLE \
 	(LD_BIT(CONDITION) | LD_BIT(OUTPUT) | LD_BIT(DESC) | LD_BIT(TAGS) | LD_BIT(EXCEPTIONS))
-#define LD_RULE_REPLACEABLE                                                                        \
-	(LD_RULE_APPENDABLE | LD_BIT(PRIORITY) | LD_BIT(ENABLED) | LD_BIT(WARN_EVTTYPES) |         \
+#define LD_RULE_REPLACEABLE                                                                \
+	(LD_RULE_APPENDABLE | LD_BIT(PRIORITY) | LD_BIT(ENABLED) | LD_BIT(WARN_EVTTYPES) | \
 	 LD_BIT(SKIP_UNKNOWN))
 
 /* One top-level item's keys, found in one pass over its mapping. */
@@ -168,9 +168,8 @@ static void ld_vreport(struct ld *ld, enum diag_severity sev, enum diag_code cod
 }
 
 /* A collector-stage error at a remembered location (an exception's). */
-__attribute__((format(printf, 3, 4))) static void ld_verr_at(struct ld *ld,
-							     const struct diag_loc *loc,
-							     const char *fmt, ...)
+__attribute__((format(printf, 3, 4))) static void
+ld_verr_at(struct ld *ld, const struct diag_loc *loc, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -200,9 +199,8 @@ __attribute__((format(printf, 3, 4))) static void ld_verr(struct ld *ld, const y
 	va_end(ap);
 }
 
-__attribute__((format(printf, 4, 5))) static void ld_warn(struct ld *ld, enum diag_code code,
-							  const yaml_node_t *n, const char *fmt,
-							  ...)
+__attribute__((format(printf, 4, 5))) static void
+ld_warn(struct ld *ld, enum diag_code code, const yaml_node_t *n, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -264,8 +262,8 @@ static bool ld_is_null(const yaml_node_t *n)
 /* yaml-cpp's booleans: y/yes/true/on and n/no/false/off, in lower, Upper or UPPER case. */
 static int ld_parse_bool(const char *s, bool *out)
 {
-	static const char *const yes[] = { "y", "yes", "true", "on" };
-	static const char *const no[] = { "n", "no", "false", "off" };
+	static const char *const yes[] = {"y", "yes", "true", "on"};
+	static const char *const no[] = {"n", "no", "false", "off"};
 	char low[8];
 	size_t i, len = strlen(s);
 	bool upper = true, capital;
@@ -342,8 +340,7 @@ static void ld_warn_unknown_keys(struct ld *ld, const struct ld_item *it, unsign
  * A required or optional scalar value (decode_val_generic in the reference
  * engine). NULL when absent (no error if optional) or wrong (error reported).
  */
-static yaml_node_t *ld_scalar(struct ld *ld, const struct ld_item *it, enum ld_key k,
-			      bool required)
+static yaml_node_t *ld_scalar(struct ld *ld, const struct ld_item *it, enum ld_key k, bool required)
 {
 	yaml_node_t *v = it->val[k];
 
@@ -368,8 +365,7 @@ static yaml_node_t *ld_scalar(struct ld *ld, const struct ld_item *it, enum ld_k
 }
 
 /* An optional boolean; @out untouched when absent. 0, or -EINVAL (reported). */
-static int ld_bool(struct ld *ld, const struct ld_item *it, enum ld_key k, bool required,
-		   bool *out)
+static int ld_bool(struct ld *ld, const struct ld_item *it, enum ld_key k, bool required, bool *out)
 {
 	yaml_node_t *v = ld_scalar(ld, it, k, required);
 
@@ -420,8 +416,8 @@ static void ld_scalar_pos(const struct ld *ld, const yaml_node_t *v, const yaml_
 }
 
 /* A required/optional string key into a positioned text; @trim drops outer blanks. */
-static int ld_text(struct ld *ld, const struct ld_item *it, enum ld_key k, bool required,
-		   bool trim, struct rule_text *out)
+static int ld_text(struct ld *ld, const struct ld_item *it, enum ld_key k, bool required, bool trim,
+		   struct rule_text *out)
 {
 	yaml_node_t *v = ld_scalar(ld, it, k, required);
 	struct rule_scalar_pos pos;
@@ -531,7 +527,8 @@ static int ld_overrides(struct ld *ld, const struct ld_item *it, unsigned can_ap
 				bit = 1u << i;
 		if (!strcmp(ld_str(v), "append")) {
 			if (!(bit & can_append))
-				ld_err(ld, k, "Key '%s' cannot be appended to, use 'replace' instead",
+				ld_err(ld, k,
+				       "Key '%s' cannot be appended to, use 'replace' instead",
 				       ld_str(k));
 			*app |= bit & can_append;
 		} else if (!strcmp(ld_str(v), "replace")) {
@@ -878,10 +875,10 @@ static int ld_exceptions(struct ld *ld, yaml_node_t *exs, bool append,
 static bool ld_is_operator(const char *s)
 {
 	static const char *const ops[] = {
-		"=",	    "==",	"!=",	      "<=",	    "<",	 ">=",
-		">",	    "contains", "icontains", "bcontains", "startswith", "bstartswith",
-		"endswith", "glob",	"iglob",     "in",	    "intersects", "pmatch",
-		"exists",   "regex",
+		"=",	      "==",	     "!=",	 "<=",	      "<",
+		">=",	      ">",	     "contains", "icontains", "bcontains",
+		"startswith", "bstartswith", "endswith", "glob",      "iglob",
+		"in",	      "intersects",  "pmatch",	 "exists",    "regex",
 	};
 	size_t i;
 
@@ -910,7 +907,8 @@ static int ld_exception_check(struct ld *ld, struct rule_exception_def *e)
 	size_t i;
 
 	if (!ld_xval_valid(&e->fields)) {
-		ld_verr_at(ld, &e->pos, "Rule exception item must have fields property with a list of fields");
+		ld_verr_at(ld, &e->pos,
+			   "Rule exception item must have fields property with a list of fields");
 		goto out_err;
 	}
 	if (e->fields.is_list) {
@@ -934,8 +932,9 @@ static int ld_exception_check(struct ld *ld, struct rule_exception_def *e)
 			const struct rule_xval *c = &e->comps.items[i];
 
 			if (!c->str || !ld_is_operator(c->str)) {
-				ld_verr_at(ld, &e->pos, "'%s' is not a supported comparison operator",
-					c->str ? c->str : "");
+				ld_verr_at(ld, &e->pos,
+					   "'%s' is not a supported comparison operator",
+					   c->str ? c->str : "");
 				goto out_err;
 			}
 		}
@@ -950,8 +949,8 @@ static int ld_exception_check(struct ld *ld, struct rule_exception_def *e)
 	if (strcmp(e->comps.str, "in") && strcmp(e->comps.str, "pmatch") &&
 	    strcmp(e->comps.str, "intersects")) {
 		ld_verr_at(ld, &e->pos,
-			"When fields is a single value, comps must be one of (in, pmatch, "
-			"intersects)");
+			   "When fields is a single value, comps must be one of (in, pmatch, "
+			   "intersects)");
 		goto out_err;
 	}
 	return 0;
@@ -999,7 +998,8 @@ static int ld_rule_keys(struct ld *ld, const struct ld_item *it, unsigned keys, 
 		ld_bool(ld, it, LD_K_SKIP_UNKNOWN, false, &r->skip_if_unknown_filter);
 	if (keys & LD_BIT(CAPTURE))
 		ld_bool(ld, it, LD_K_CAPTURE, false, &r->capture);
-	if ((keys & LD_BIT(CAPTURE_DURATION)) && (v = ld_scalar(ld, it, LD_K_CAPTURE_DURATION, false))) {
+	if ((keys & LD_BIT(CAPTURE_DURATION)) &&
+	    (v = ld_scalar(ld, it, LD_K_CAPTURE_DURATION, false))) {
 		char *end;
 		unsigned long ms = strtoul(ld_str(v), &end, 10);
 
@@ -1314,8 +1314,8 @@ static void ld_rule(struct ld *ld, const struct ld_item *it)
 
 		if (!ld_rule_keys(ld, it, keys, true, r))
 			ld_rule_append(ld, it, keys, r);
-	} else if (!(it->mask & (LD_BIT(CONDITION) | LD_BIT(OUTPUT) | LD_BIT(DESC) |
-				 LD_BIT(PRIORITY)))) {
+	} else if (!(it->mask &
+		     (LD_BIT(CONDITION) | LD_BIT(OUTPUT) | LD_BIT(DESC) | LD_BIT(PRIORITY)))) {
 		struct rule_def *prev;
 
 		/* only `enabled`: switch an existing rule on or off */
@@ -1373,8 +1373,8 @@ static int ld_vercmp(const uint32_t a[3], const uint32_t b[3])
 
 static void ld_engine_version(struct ld *ld, const struct ld_item *it)
 {
-	static const uint32_t have[3] = { RULE_ENGINE_VERSION_MAJOR, RULE_ENGINE_VERSION_MINOR,
-					  RULE_ENGINE_VERSION_PATCH };
+	static const uint32_t have[3] = {RULE_ENGINE_VERSION_MAJOR, RULE_ENGINE_VERSION_MINOR,
+					 RULE_ENGINE_VERSION_PATCH};
 	yaml_node_t *v;
 	uint32_t req[3];
 	const char *s;
@@ -1399,7 +1399,8 @@ static void ld_engine_version(struct ld *ld, const struct ld_item *it)
 		return;
 	}
 	if (req[0] != have[0] || ld_vercmp(req, have) > 0) {
-		ld_verr(ld, v, "Rules require engine version %u.%u.%u, but engine version is %u.%u.%u",
+		ld_verr(ld, v,
+			"Rules require engine version %u.%u.%u, but engine version is %u.%u.%u",
 			req[0], req[1], req[2], have[0], have[1], have[2]);
 		return;
 	}
@@ -1412,8 +1413,7 @@ static void ld_engine_version(struct ld *ld, const struct ld_item *it)
 }
 
 /* One entry of required_plugin_versions (or an alternative): name and version. */
-static int ld_plugin_req(struct ld *ld, yaml_node_t *n, const char *what,
-			 struct rule_plugin_req *r)
+static int ld_plugin_req(struct ld *ld, yaml_node_t *n, const char *what, struct rule_plugin_req *r)
 {
 	struct ld_item it;
 	yaml_node_t *name, *ver;
@@ -1472,7 +1472,7 @@ static void ld_plugin_versions(struct ld *ld, const struct ld_item *it)
 	}
 	for (i = seq->data.sequence.items.start; i < seq->data.sequence.items.top; i++) {
 		yaml_node_t *n = ld_node(ld, *i), *alts = NULL;
-		struct rule_plugin_req r = { 0 }, *nv;
+		struct rule_plugin_req r = {0}, *nv;
 		yaml_node_item_t *a;
 		size_t j;
 
@@ -1493,7 +1493,8 @@ static void ld_plugin_versions(struct ld *ld, const struct ld_item *it)
 			goto next;
 		}
 		if (alts) {
-			size_t cap = alts->data.sequence.items.top - alts->data.sequence.items.start;
+			size_t cap =
+				alts->data.sequence.items.top - alts->data.sequence.items.start;
 
 			r.alternatives = calloc(cap + 1, sizeof(*r.alternatives));
 			if (!r.alternatives) {
@@ -1529,7 +1530,7 @@ static void ld_plugin_versions(struct ld *ld, const struct ld_item *it)
 		ld->rs->plugins = nv;
 		nv[ld->rs->nplugins++] = r;
 		continue;
-next:
+	next:
 		rule_plugin_req_fini(&r);
 	}
 }
@@ -1576,8 +1577,9 @@ static void ld_document(struct ld *ld)
 		return;
 	if (root->type != YAML_SEQUENCE_NODE) {
 		ld_err(ld, root,
-		       root->type == YAML_MAPPING_NODE ? "Rules content is not yaml array of objects"
-						       : "Rules content is not yaml");
+		       root->type == YAML_MAPPING_NODE
+			       ? "Rules content is not yaml array of objects"
+			       : "Rules content is not yaml");
 		return;
 	}
 	for (i = root->data.sequence.items.start; i < root->data.sequence.items.top; i++) {
@@ -1591,7 +1593,7 @@ static void ld_document(struct ld *ld)
 /* Report a libyaml error at its own position. */
 static void ld_yaml_error(struct ld *ld, const yaml_parser_t *p)
 {
-	struct diag_loc loc = { .src = ld->src };
+	struct diag_loc loc = {.src = ld->src};
 	const char *problem = p->problem ? p->problem : "unknown YAML error";
 
 	if (p->error == YAML_MEMORY_ERROR) {
@@ -1679,7 +1681,7 @@ static int rule_set_add_src(struct rule_set *rs, struct diag_src *src)
 int rule_set_load_string(struct rule_set *rs, const char *name, const char *text, size_t len,
 			 struct diag_list *dl)
 {
-	struct ld ld = { .rs = rs, .dl = dl };
+	struct ld ld = {.rs = rs, .dl = dl};
 	yaml_document_t *docs;
 	size_t ndocs, i;
 	int err;
@@ -1712,7 +1714,7 @@ int rule_set_load_string(struct rule_set *rs, const char *name, const char *text
 
 int rule_set_load_file(struct rule_set *rs, const char *path, struct diag_list *dl)
 {
-	struct diag_loc loc = { .file = path };
+	struct diag_loc loc = {.file = path};
 	FILE *f = fopen(path, "rb");
 	char *buf = NULL;
 	size_t len = 0, cap = 0;

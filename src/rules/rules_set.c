@@ -382,7 +382,8 @@ static int rule_list_expand(struct rule_set *rs, struct rule_list_def *l, size_t
 		const char *const *add = (const char *const *)&l->raw_items[i];
 		size_t nadd = 1;
 
-		/* only lists defined before this one's last (re)definition, as the reference engine */
+		/* only lists defined before this one's last (re)definition, as the reference engine
+		 */
 		if (ref && ref != l && ref->index < l->visibility) {
 			ref->used = true;
 			if (ref->index < l->index) {

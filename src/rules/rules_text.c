@@ -92,19 +92,19 @@ int rule_text_append(struct rule_text *t, const struct rule_text *more)
 
 /* Where the decoder is and what it is looking for. */
 struct rule_dec {
-	const char *s;	   /* the file's text */
-	size_t p;	   /* read position */
-	size_t e;	   /* end of the scalar's content */
-	uint32_t col;	   /* column of p (characters), for block scalars */
-	const char *want;  /* the expected bytes, from value offset skip on */
-	size_t skip;	   /* value bytes before want[0] */
-	size_t wlen;	   /* bytes in want */
-	size_t target;	   /* value offset looked for */
-	size_t n;	   /* value bytes produced */
-	size_t found;	   /* file offset of the target byte */
-	size_t last;	   /* file offset of the last byte produced */
-	bool have;	   /* found is set */
-	bool bad;	   /* decoding disagrees with the value */
+	const char *s;	  /* the file's text */
+	size_t p;	  /* read position */
+	size_t e;	  /* end of the scalar's content */
+	uint32_t col;	  /* column of p (characters), for block scalars */
+	const char *want; /* the expected bytes, from value offset skip on */
+	size_t skip;	  /* value bytes before want[0] */
+	size_t wlen;	  /* bytes in want */
+	size_t target;	  /* value offset looked for */
+	size_t n;	  /* value bytes produced */
+	size_t found;	  /* file offset of the target byte */
+	size_t last;	  /* file offset of the last byte produced */
+	bool have;	  /* found is set */
+	bool bad;	  /* decoding disagrees with the value */
 };
 
 /* One value byte @c, produced by the file byte at @from. */
@@ -197,12 +197,13 @@ static void rule_fold_scan(struct rule_dec *d, struct rule_fold *f)
 
 static void rule_dec_plain(struct rule_dec *d)
 {
-	struct rule_fold f = { 0 };
+	struct rule_fold f = {0};
 
 	while (rule_dec_more(d)) {
 		if (f.leading || f.ws_start != f.ws_end)
 			rule_fold_flush(d, &f);
-		while (rule_dec_more(d) && !rule_is_blank(d->s[d->p]) && !rule_is_break(d->s[d->p])) {
+		while (rule_dec_more(d) && !rule_is_blank(d->s[d->p]) &&
+		       !rule_is_break(d->s[d->p])) {
 			rule_dec_emit(d, d->s[d->p], d->p);
 			d->p++;
 		}
@@ -300,13 +301,14 @@ static bool rule_dec_escape(struct rule_dec *d)
 
 static void rule_dec_quoted(struct rule_dec *d, bool single)
 {
-	struct rule_fold f = { 0 };
+	struct rule_fold f = {0};
 
 	d->p++; /* the opening quote */
 	if (d->e > d->p)
 		d->e--; /* the closing one */
 	while (rule_dec_more(d) && !d->bad) {
-		while (rule_dec_more(d) && !rule_is_blank(d->s[d->p]) && !rule_is_break(d->s[d->p])) {
+		while (rule_dec_more(d) && !rule_is_blank(d->s[d->p]) &&
+		       !rule_is_break(d->s[d->p])) {
 			char c = d->s[d->p];
 
 			if (single && c == '\'' && d->p + 1 < d->e && d->s[d->p + 1] == '\'') {
@@ -378,7 +380,7 @@ static void rule_block_breaks(struct rule_dec *d, struct rule_block *b, int ctx_
 
 static void rule_dec_block(struct rule_dec *d, bool literal, int ctx_indent)
 {
-	struct rule_block b = { 0 };
+	struct rule_block b = {0};
 	int chomping = 0, increment = 0;
 	bool leading_blank = false;
 	size_t i;

@@ -99,8 +99,8 @@ T_TEST(test_falco_rules)
 				T_EQ_INT(rule_text__locate(txt[k], j, &loc), 0);
 				T_EQ_INT(diag_src__offset(loc.src, loc.line, loc.col, &off), 0);
 				if (diag_src__text(loc.src, NULL)[off] != txt[k]->str[j])
-					T_FAIL("item %d text %d byte %zu '%c' maps to %u:%u", i, k, j,
-					       txt[k]->str[j], loc.line, loc.col);
+					T_FAIL("item %d text %d byte %zu '%c' maps to %u:%u", i, k,
+					       j, txt[k]->str[j], loc.line, loc.col);
 			}
 		}
 	}
@@ -196,7 +196,8 @@ T_TEST(test_amend_files)
 	T_EQ_STR(rule_set__rule(rs, 2)->pos.src ? diag_src__name(rule_set__rule(rs, 2)->pos.src)
 						: "",
 		 DATA "amend.yaml");
-	T_EQ_STR(t_rule(rs, "Legacy append")->cond.str, "evt.type = open and fd.name = /etc/shadow");
+	T_EQ_STR(t_rule(rs, "Legacy append")->cond.str,
+		 "evt.type = open and fd.name = /etc/shadow");
 	T_EQ_INT(rule_set__nrules(rs), 4);
 	T_EQ_INT(rule_set__nlists(rs), 3);
 	T_EQ_INT(rule_set__nmacros(rs), 2);
@@ -212,7 +213,8 @@ T_TEST(test_nested_lists)
 	T_EQ_INT(rule_set_load_file(rs, DATA "nested_lists.yaml", dl), 0);
 	T_EQ_STR(t_items(rs, "b"), "x y z");
 	T_EQ_STR(t_items(rs, "c"), "x y z x y w");
-	/* later: defined after d but before d's append, seen raw; e: defined after, kept as a name */
+	/* later: defined after d but before d's append, seen raw; e: defined after, kept as a name
+	 */
 	T_EQ_STR(t_items(rs, "d"), "l1 x y z x y w e");
 	T_CHECK(rule_set__find_list(rs, "a")->used);
 	T_CHECK(!rule_set__find_list(rs, "d")->used);
@@ -375,22 +377,23 @@ T_TEST(test_render_caret)
 				  "\titems: []\n";
 	struct rule_set *rs = rule_set_new();
 	struct diag_list *dl = diag_list_new();
-	struct diag_loc loc = { .file = "other.yaml", .line = 3 };
+	struct diag_loc loc = {.file = "other.yaml", .line = 3};
 
 	rule_set_load_string(rs, "r.yaml", text, sizeof(text) - 1, dl);
 	rule_set_load_string(rs, "s.yaml", bad, sizeof(bad) - 1, dl);
 	T_EQ_INT(diag_list__count(dl), 2);
 	diag_list__add(dl, DIAG_WARNING, DIAG_NONE, &loc, "no text, no caret");
 	diag_list__add(dl, DIAG_WARNING, DIAG_NONE, NULL, "nowhere");
-	T_EQ_STR(t_render(dl), "r.yaml:5:13: error: rule 'x': Invalid priority 'CRITICALL'\n"
-			       "  priority: CRITICALL\n"
-			       "            ^\n"
-			       "s.yaml:2:1: error: Invalid YAML: found a tab character that "
-			       "violates indentation while scanning a plain scalar (line 1, column 9)\n"
-			       "\titems: []\n"
-			       "^\n"
-			       "other.yaml:3: warning: no text, no caret\n"
-			       "warning: nowhere\n");
+	T_EQ_STR(t_render(dl),
+		 "r.yaml:5:13: error: rule 'x': Invalid priority 'CRITICALL'\n"
+		 "  priority: CRITICALL\n"
+		 "            ^\n"
+		 "s.yaml:2:1: error: Invalid YAML: found a tab character that "
+		 "violates indentation while scanning a plain scalar (line 1, column 9)\n"
+		 "\titems: []\n"
+		 "^\n"
+		 "other.yaml:3: warning: no text, no caret\n"
+		 "warning: nowhere\n");
 	rule_set_free(rs);
 	diag_list_free(dl);
 }
@@ -400,7 +403,7 @@ T_TEST(test_render_tabs_utf8)
 	static const char text[] = "a\n\tx\xc3\xa9y z\n";
 	struct diag_src *src = diag_src_new("t.yaml", text, sizeof(text) - 1);
 	struct diag_list *dl = diag_list_new();
-	struct diag_loc loc = { .src = src, .line = 2, .col = 6 };
+	struct diag_loc loc = {.src = src, .line = 2, .col = 6};
 	size_t off;
 	uint32_t l, c;
 
@@ -456,32 +459,32 @@ static int t_map_all(const struct rule_text *t, char *why, size_t whylen, int *e
 
 static const char t_styles[] =
 	/* 1 */ "- macro: plain\n"
-	/* 2 */ "  condition: proc.name = a and\n"
-	/* 3 */ "     fd.name = b\n"
-	/* 4 */ "\n"
-	/* 5 */ "     and x\n"
-	/* 6 */ "- macro: single\n"
-	/* 7 */ "  condition: 'it''s a and\n"
-	/* 8 */ "    b'\n"
-	/* 9 */ "- macro: double\n"
-	/* 10 */ "  condition: \"x \\t \\u00e9 y\\\n"
-	/* 11 */ "    z \\\" w\"\n"
-	/* 12 */ "- macro: literal\n"
-	/* 13 */ "  condition: |\n"
-	/* 14 */ "    evt.type = open\n"
-	/* 15 */ "      and fd.name = x\n"
-	/* 16 */ "\n"
-	/* 17 */ "    and y\n"
-	/* 18 */ "- macro: folded\n"
-	/* 19 */ "  condition: >-\n"
-	/* 20 */ "    evt.type = open\n"
-	/* 21 */ "    and fd.name = x\n"
-	/* 22 */ "\n"
-	/* 23 */ "    and (y)\n"
-	/* 24 */ "- macro: folded_indent\n"
-	/* 25 */ "  condition: >2\n"
-	/* 26 */ "     a\n"
-	/* 27 */ "    b\n";
+		/* 2 */ "  condition: proc.name = a and\n"
+		/* 3 */ "     fd.name = b\n"
+		/* 4 */ "\n"
+		/* 5 */ "     and x\n"
+		/* 6 */ "- macro: single\n"
+		/* 7 */ "  condition: 'it''s a and\n"
+		/* 8 */ "    b'\n"
+		/* 9 */ "- macro: double\n"
+		/* 10 */ "  condition: \"x \\t \\u00e9 y\\\n"
+		/* 11 */ "    z \\\" w\"\n"
+		/* 12 */ "- macro: literal\n"
+		/* 13 */ "  condition: |\n"
+		/* 14 */ "    evt.type = open\n"
+		/* 15 */ "      and fd.name = x\n"
+		/* 16 */ "\n"
+		/* 17 */ "    and y\n"
+		/* 18 */ "- macro: folded\n"
+		/* 19 */ "  condition: >-\n"
+		/* 20 */ "    evt.type = open\n"
+		/* 21 */ "    and fd.name = x\n"
+		/* 22 */ "\n"
+		/* 23 */ "    and (y)\n"
+		/* 24 */ "- macro: folded_indent\n"
+		/* 25 */ "  condition: >2\n"
+		/* 26 */ "     a\n"
+		/* 27 */ "    b\n";
 
 /* Load t_styles and find where byte @off of macro @name's condition is. */
 static int t_style_loc(const char *name, const char *needle, int delta, uint32_t *line,
@@ -515,13 +518,13 @@ static int t_style_loc(const char *name, const char *needle, int delta, uint32_t
 	return 0;
 }
 
-#define T_AT(name, needle, delta, l, c)                                                      \
-	do {                                                                                 \
-		uint32_t t_l_ = 0, t_c_ = 0;                                                 \
-		T_EQ_INT(t_style_loc(name, needle, delta, &t_l_, &t_c_), 0);                 \
-		if (t_l_ != (l) || t_c_ != (c))                                              \
-			T_FAIL("%s '%s'%+d at %u:%u, expected %u:%u", name, needle, delta,  \
-			       t_l_, t_c_, (unsigned)(l), (unsigned)(c));                    \
+#define T_AT(name, needle, delta, l, c)                                                          \
+	do {                                                                                     \
+		uint32_t t_l_ = 0, t_c_ = 0;                                                     \
+		T_EQ_INT(t_style_loc(name, needle, delta, &t_l_, &t_c_), 0);                     \
+		if (t_l_ != (l) || t_c_ != (c))                                                  \
+			T_FAIL("%s '%s'%+d at %u:%u, expected %u:%u", name, needle, delta, t_l_, \
+			       t_c_, (unsigned)(l), (unsigned)(c));                              \
 	} while (0)
 
 T_TEST(test_locate_styles)
@@ -536,9 +539,9 @@ T_TEST(test_locate_styles)
 	T_AT("single", "s a", 0, 7, 19);
 	T_AT("single", "b", 0, 8, 5);
 	T_AT("double", "x", 0, 10, 15);
-	T_AT("double", "\t", 0, 10, 17);    /* \t maps to its backslash */
+	T_AT("double", "\t", 0, 10, 17);       /* \t maps to its backslash */
 	T_AT("double", "\xc3\xa9", 1, 10, 20); /* both bytes of \u00e9 too */
-	T_AT("double", "z", 0, 11, 5);	    /* after an escaped line break */
+	T_AT("double", "z", 0, 11, 5);	       /* after an escaped line break */
 	T_AT("double", "\"", 0, 11, 7);
 	T_AT("double", "w", 0, 11, 10);
 	T_AT("literal", "evt", 0, 14, 5);
@@ -554,8 +557,8 @@ T_TEST(test_locate_styles)
 
 T_TEST(test_locate_every_byte)
 {
-	static const char *const names[] = { "plain",	"single", "double",
-					     "literal", "folded", "folded_indent" };
+	static const char *const names[] = {"plain",   "single", "double",
+					    "literal", "folded", "folded_indent"};
 	struct rule_set *rs = rule_set_new();
 	struct diag_list *dl = diag_list_new();
 	char why[256];
