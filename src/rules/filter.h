@@ -27,32 +27,32 @@
  * field, or a list after a modifier), LIST a list, a list name or a field.
  * alias is a second spelling that parses to the same operator (or NULL).
  */
-#define FLT_OPERATORS(X)                                                                   \
-	X(EXISTS, "exists", NULL, UNARY)                                                   \
-	X(EQ, "=", "==", STR)                                                              \
-	X(NE, "!=", NULL, STR)                                                             \
-	X(LT, "<", NULL, NUM)                                                              \
-	X(LE, "<=", NULL, NUM)                                                             \
-	X(GT, ">", NULL, NUM)                                                              \
-	X(GE, ">=", NULL, NUM)                                                             \
-	X(CONTAINS, "contains", NULL, STR)                                                 \
-	X(ICONTAINS, "icontains", NULL, STR)                                               \
-	X(BCONTAINS, "bcontains", NULL, STR)                                               \
-	X(STARTSWITH, "startswith", NULL, STR)                                             \
-	X(BSTARTSWITH, "bstartswith", NULL, STR)                                           \
-	X(ENDSWITH, "endswith", NULL, STR)                                                 \
-	X(GLOB, "glob", NULL, STR)                                                         \
-	X(IGLOB, "iglob", NULL, STR)                                                       \
-	X(REGEX, "regex", NULL, STR)                                                       \
-	X(IN, "in", NULL, LIST)                                                            \
-	X(INTERSECTS, "intersects", NULL, LIST)                                            \
+#define FLT_OPERATORS(X)                         \
+	X(EXISTS, "exists", NULL, UNARY)         \
+	X(EQ, "=", "==", STR)                    \
+	X(NE, "!=", NULL, STR)                   \
+	X(LT, "<", NULL, NUM)                    \
+	X(LE, "<=", NULL, NUM)                   \
+	X(GT, ">", NULL, NUM)                    \
+	X(GE, ">=", NULL, NUM)                   \
+	X(CONTAINS, "contains", NULL, STR)       \
+	X(ICONTAINS, "icontains", NULL, STR)     \
+	X(BCONTAINS, "bcontains", NULL, STR)     \
+	X(STARTSWITH, "startswith", NULL, STR)   \
+	X(BSTARTSWITH, "bstartswith", NULL, STR) \
+	X(ENDSWITH, "endswith", NULL, STR)       \
+	X(GLOB, "glob", NULL, STR)               \
+	X(IGLOB, "iglob", NULL, STR)             \
+	X(REGEX, "regex", NULL, STR)             \
+	X(IN, "in", NULL, LIST)                  \
+	X(INTERSECTS, "intersects", NULL, LIST)  \
 	X(PMATCH, "pmatch", NULL, LIST)
 
 enum flt_op {
 #define FLT_X_(id, text, alias, kind) FLT_OP_##id,
 	FLT_OPERATORS(FLT_X_)
 #undef FLT_X_
-	FLT_OP__COUNT
+		FLT_OP__COUNT
 };
 
 enum flt_op_kind {
@@ -66,44 +66,44 @@ enum flt_op_kind {
  * String operator modifiers (`proc.name startswith anyof (a, b)`): the check
  * is true when the operator holds for one/any/all of the list's values.
  */
-#define FLT_MODIFIERS(X)                                                                   \
-	X(NONE, "")                                                                        \
-	X(ONEOF, "oneof")                                                                  \
-	X(ANYOF, "anyof")                                                                  \
+#define FLT_MODIFIERS(X)  \
+	X(NONE, "")       \
+	X(ONEOF, "oneof") \
+	X(ANYOF, "anyof") \
 	X(ALLOF, "allof")
 
 enum flt_mod {
 #define FLT_X_(id, text) FLT_MOD_##id,
 	FLT_MODIFIERS(FLT_X_)
 #undef FLT_X_
-	FLT_MOD__COUNT
+		FLT_MOD__COUNT
 };
 
 /*
  * Field transformers, X(id, text). VAL is special: `val(field)` only names a
  * field as a right-hand side value and takes exactly one plain field.
  */
-#define FLT_TRANSFORMERS(X)                                                                \
-	X(VAL, "val")                                                                      \
-	X(TOLOWER, "tolower")                                                              \
-	X(TOUPPER, "toupper")                                                              \
-	X(B64, "b64")                                                                      \
-	X(BASENAME, "basename")                                                            \
-	X(LEN, "len")                                                                      \
-	X(JOIN, "join")                                                                    \
-	X(CONCAT, "concat")                                                                \
+#define FLT_TRANSFORMERS(X)     \
+	X(VAL, "val")           \
+	X(TOLOWER, "tolower")   \
+	X(TOUPPER, "toupper")   \
+	X(B64, "b64")           \
+	X(BASENAME, "basename") \
+	X(LEN, "len")           \
+	X(JOIN, "join")         \
+	X(CONCAT, "concat")     \
 	X(GETOPT, "getopt")
 
 enum flt_xform {
 #define FLT_X_(id, text) FLT_XF_##id,
 	FLT_TRANSFORMERS(FLT_X_)
 #undef FLT_X_
-	FLT_XF__COUNT
+		FLT_XF__COUNT
 };
 
 enum flt_kind {
 	FLT_AND,     /* kids: two or more operands, all must hold */
-	FLT_OR,      /* kids: two or more operands, one must hold */
+	FLT_OR,	     /* kids: two or more operands, one must hold */
 	FLT_NOT,     /* operand */
 	FLT_CHECK,   /* check: lhs op [mod] [rhs] */
 	FLT_IDENT,   /* str: a bare name in boolean position (a macro, resolved later) */
@@ -167,12 +167,12 @@ struct flt_node {
 	enum flt_vkind vkind; /* FLT_VALUE only */
 	struct flt_span span;
 	union {
-		struct flt_nodes kids;        /* FLT_AND, FLT_OR, FLT_LIST */
-		struct flt_node *operand;     /* FLT_NOT */
-		struct flt_check check;       /* FLT_CHECK */
-		struct flt_field field;       /* FLT_FIELD */
-		struct flt_xform_node xform;  /* FLT_XFORM */
-		struct flt_str str;           /* FLT_IDENT, FLT_VALUE, FLT_LISTREF */
+		struct flt_nodes kids;	     /* FLT_AND, FLT_OR, FLT_LIST */
+		struct flt_node *operand;    /* FLT_NOT */
+		struct flt_check check;	     /* FLT_CHECK */
+		struct flt_field field;	     /* FLT_FIELD */
+		struct flt_xform_node xform; /* FLT_XFORM */
+		struct flt_str str;	     /* FLT_IDENT, FLT_VALUE, FLT_LISTREF */
 	};
 };
 
@@ -242,7 +242,6 @@ const char *flt_kind__name(enum flt_kind kind);
  * Map a byte offset of a condition to a 1-based line and column (a tab or any
  * byte counts as one column, a newline starts a new line).
  */
-void flt_offset__linecol(const char *src, size_t len, uint32_t off, uint32_t *line,
-			 uint32_t *col);
+void flt_offset__linecol(const char *src, size_t len, uint32_t off, uint32_t *line, uint32_t *col);
 
 #endif /* PG_RULES_FILTER_H */

@@ -219,17 +219,16 @@ const char *flt_xform__name(enum flt_xform xf)
 const char *flt_kind__name(enum flt_kind kind)
 {
 	static const char *const names[] = {
-		[FLT_AND] = "and",     [FLT_OR] = "or",	      [FLT_NOT] = "not",
-		[FLT_CHECK] = "check", [FLT_IDENT] = "ident", [FLT_FIELD] = "field",
-		[FLT_XFORM] = "xform", [FLT_VALUE] = "value", [FLT_LIST] = "list",
+		[FLT_AND] = "and",	   [FLT_OR] = "or",	  [FLT_NOT] = "not",
+		[FLT_CHECK] = "check",	   [FLT_IDENT] = "ident", [FLT_FIELD] = "field",
+		[FLT_XFORM] = "xform",	   [FLT_VALUE] = "value", [FLT_LIST] = "list",
 		[FLT_LISTREF] = "listref",
 	};
 
 	return (unsigned)kind < sizeof(names) / sizeof(names[0]) ? names[kind] : "?";
 }
 
-void flt_offset__linecol(const char *src, size_t len, uint32_t off, uint32_t *line,
-			 uint32_t *col)
+void flt_offset__linecol(const char *src, size_t len, uint32_t off, uint32_t *line, uint32_t *col)
 {
 	uint32_t l = 1, c = 1;
 
@@ -347,8 +346,9 @@ static void print_node(struct pbuf *b, const struct flt_node *n);
 /* Parenthesize a logical child when printing it bare would change the tree. */
 static void print_operand(struct pbuf *b, const struct flt_node *parent, const struct flt_node *n)
 {
-	bool paren = (n->kind == FLT_AND || n->kind == FLT_OR) &&
-		     (parent->kind == FLT_NOT || parent->kind == FLT_AND || n->kind == parent->kind);
+	bool paren =
+		(n->kind == FLT_AND || n->kind == FLT_OR) &&
+		(parent->kind == FLT_NOT || parent->kind == FLT_AND || n->kind == parent->kind);
 
 	if (paren)
 		put(b, "(", 1);

@@ -92,7 +92,7 @@ static const char *where(const struct parser *p, uint32_t off, char *buf, size_t
 }
 
 static __attribute__((format(printf, 4, 5))) void *fail(struct parser *p, uint32_t start,
-							 uint32_t end, const char *fmt, ...)
+							uint32_t end, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -138,8 +138,9 @@ static void *fail_tok(struct parser *p, const struct flt_token *t, const char *f
 	va_list ap;
 
 	if (t->kind == FLT_T_BAD_STRING) {
-		fail(p, t->start, t->start + 1, "unterminated string: no closing %c for the quote at %s",
-		     p->lx.src[t->start], where(p, t->start, pos, sizeof(pos)));
+		fail(p, t->start, t->start + 1,
+		     "unterminated string: no closing %c for the quote at %s", p->lx.src[t->start],
+		     where(p, t->start, pos, sizeof(pos)));
 		note(p, t->start, t->start + 1);
 		return NULL;
 	}
@@ -273,7 +274,8 @@ static bool unquote(struct parser *p, struct flt_str *dst, const struct flt_toke
 		char esc[64];
 
 		if (elen)
-			fail(p, off, off + elen, "%s %s", msg, snip(p, off, off + elen, esc, sizeof(esc)));
+			fail(p, off, off + elen, "%s %s", msg,
+			     snip(p, off, off + elen, esc, sizeof(esc)));
 		else
 			fail(p, off, off + 2, "%s", msg);
 		return false;
@@ -454,8 +456,7 @@ static struct flt_node *parse_xform(struct parser *p, const struct flt_token *na
 	} else {
 		for (;;) {
 			peek(p, FLT_LM_XARG, &t);
-			arg = t.kind == FLT_T_LPAREN ? parse_xlist(p, &t, nm)
-						     : parse_xarg(p, nm);
+			arg = t.kind == FLT_T_LPAREN ? parse_xlist(p, &t, nm) : parse_xarg(p, nm);
 			if (!arg || !push(p, arg))
 				return NULL;
 			peek(p, FLT_LM_XARG, &t);
@@ -769,8 +770,8 @@ static struct flt_node *parse_expr(struct parser *p, int limit)
 		while ((b = binop_at(p, &t)) == first) {
 			c = at(p, t.end);
 			if (t.end < p->lx.len && !flt_is_blank(c) && c != '(')
-				return fail(p, t.end, t.end + 1, "expected a blank or '(' after '%s'",
-					    binops[b].word);
+				return fail(p, t.end, t.end + 1,
+					    "expected a blank or '(' after '%s'", binops[b].word);
 			advance(p, &t);
 			right = parse_expr(p, binops[b].prec);
 			if (!right || !push(p, right))
@@ -804,8 +805,7 @@ struct flt_ast *flt_parse(const char *src, size_t len, struct flt_diag *diag)
 	nul = memchr(src, '\0', len);
 	if (nul) {
 		/* libs reads conditions as C strings; a NUL byte can only be a mistake. */
-		fail(&p, (uint32_t)(nul - src), (uint32_t)(nul - src) + 1,
-		     "NUL byte in condition");
+		fail(&p, (uint32_t)(nul - src), (uint32_t)(nul - src) + 1, "NUL byte in condition");
 		errno = EINVAL;
 		return NULL;
 	}

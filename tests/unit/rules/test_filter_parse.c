@@ -330,7 +330,7 @@ T_TEST(test_spans)
 {
 	static const char src[] = "  proc.name = bash and\n not fd.name in (a, \"b\")";
 	struct flt_ast *ast;
-	const struct flt_node *n = parse_root(&ast, src), *chk, *not;
+	const struct flt_node *n = parse_root(&ast, src), *chk, *not ;
 	uint32_t line, col;
 
 	T_CHECK(n);
@@ -344,14 +344,14 @@ T_TEST(test_spans)
 	T_EQ_INT(chk->check.lhs->span.end, 11);
 	T_EQ_INT(chk->check.rhs->span.start, 14);
 	not = n->kids.v[1];
-	T_EQ_INT(not->kind, FLT_NOT);
-	T_EQ_INT(not->span.start, 24);
-	flt_offset__linecol(src, sizeof(src) - 1, not->span.start, &line, &col);
+	T_EQ_INT(not ->kind, FLT_NOT);
+	T_EQ_INT(not ->span.start, 24);
+	flt_offset__linecol(src, sizeof(src) - 1, not ->span.start, &line, &col);
 	T_EQ_INT(line, 2);
 	T_EQ_INT(col, 2);
-	T_EQ_INT(not->operand->check.rhs->span.start, 39);
-	T_EQ_INT(not->operand->check.rhs->kids.v[1]->span.start, 43);
-	T_EQ_INT(not->operand->check.rhs->kids.v[1]->span.end, 46);
+	T_EQ_INT(not ->operand->check.rhs->span.start, 39);
+	T_EQ_INT(not ->operand->check.rhs->kids.v[1]->span.start, 43);
+	T_EQ_INT(not ->operand->check.rhs->kids.v[1]->span.end, 46);
 	T_EQ_INT(check_spans(n, (struct flt_span){0, sizeof(src) - 1}), 0);
 	flt_ast__free(ast);
 
