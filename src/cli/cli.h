@@ -15,4 +15,7 @@
 /* `peregrine capture info|cat|gen ...`; argv[0] is "capture". */
 int cmd_capture(int argc, char **argv);
 
+/* `peregrine capture gen ...`; argv[0] is "gen". */
+int cmd_capture_gen(int argc, char **argv);
+
 #endif /* PG_CLI_H */

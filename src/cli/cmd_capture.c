@@ -6,7 +6,7 @@
  *                              time span, initial table sizes
  *   cat FILE [-w OUT] [--gzip] one line per event, or copy the events (with
  *                              the initial tables) into a new capture
- *   gen ...                    synthetic captures (not yet implemented)
+ *   gen ...                    synthetic captures (cmd_gen.c)
  *
  * A corrupt capture ends with status 2 and one error line naming the byte
  * offset; `cat` reads the whole capture once before printing so a corrupt
@@ -328,18 +328,10 @@ static int capture_cat(int argc, char **argv)
 	return rc ? rc : cat_print(in);
 }
 
-static int capture_gen(int argc, char **argv)
-{
-	(void)argc;
-	(void)argv;
-	fprintf(stderr, "peregrine: capture gen: not yet implemented\n");
-	return CLI_EXIT_BADINPUT;
-}
-
 static const struct capture_cmd capture_cmds[] = {
 	{ "info", capture_info, "info FILE" },
 	{ "cat", capture_cat, "cat FILE [-w OUT [--gzip] [--compat-2022]]" },
-	{ "gen", capture_gen, "gen -o FILE [--events N] [--procs P] ..." },
+	{ "gen", cmd_capture_gen, "gen -o FILE [--events N] [--procs P] ..." },
 };
 
 static int capture_usage(FILE *f)

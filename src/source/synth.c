@@ -505,18 +505,18 @@ static void sy_accept(struct sy_gen *g, struct sy_proc *p, uint64_t tid)
 		sy_connect(g, p, tid);
 		return;
 	}
-	eb_begin(g, EVT_SOCKET_ACCEPT4_6_E, tid);
-	eb_u32(g, 0);
+	/* accept (the _5 layout) rather than accept4: readers built on libs of
+	 * early 2022, like Debian's sysdig, do not know accept4's current type. */
+	eb_begin(g, EVT_SOCKET_ACCEPT_5_E, tid);
 	eb_end(g);
 	/* The tuple of an accepted socket reads client -> server. */
 	struct sy_fd t = {.lip = f.rip, .lport = f.rport, .rip = f.lip, .rport = f.lport};
-	eb_begin(g, EVT_SOCKET_ACCEPT4_6_X, tid);
+	eb_begin(g, EVT_SOCKET_ACCEPT_5_X, tid);
 	eb_u64(g, (uint64_t)fd);
 	eb_tuple(g, &t);
 	eb_u8(g, 0);
 	eb_u32(g, 0);
 	eb_u32(g, 128);
-	eb_u32(g, 0);
 	eb_end(g);
 	p->fdmap |= 1ULL << fd;
 	p->fds[fd] = f;
@@ -568,7 +568,7 @@ static void sy_exit(struct sy_gen *g, struct sy_proc *p)
 		eb_u64(g, 0); /* ret */
 		eb_u8(g, 0);  /* sig */
 		eb_u8(g, 0);  /* core */
-		eb_u64(g, i ? p->tgid : 0);
+		eb_u64(g, i ? p->tgid : 1); /* reaper: the leader, or init */
 		eb_end(g);
 	}
 }
@@ -643,9 +643,14 @@ static void sy_step(struct sy_gen *g)
 		sy_execve(g, &g->procs[sy_below(g, n)], (uint16_t)sy_below(g, SY_NPROGS));
 	} else {
 		/* exit, and a child of another slot takes the place */
-		p = &g->procs[sy_below(g, n)];
+		uint32_t dead = sy_below(g, n), parent = sy_below(g, n);
+
+		p = &g->procs[dead];
 		sy_exit(g, p);
-		sy_spawn(g, p, &g->procs[sy_below(g, n)]);
+		/* never the dead process itself; with one slot, init adopts */
+		if (parent == dead)
+			parent = (parent + 1) % n;
+		sy_spawn(g, p, parent == dead ? NULL : &g->procs[parent]);
 	}
 }
 

@@ -76,7 +76,7 @@ T_TEST(test_synth_valid_and_exact)
 	T_CHECK(s.per_type[EVT_SYSCALL_OPENAT_2_X] > 0);
 	T_CHECK(s.per_type[EVT_SYSCALL_CLOSE_X] > 0);
 	T_CHECK(s.per_type[EVT_SOCKET_CONNECT_X] > 0);
-	T_CHECK(s.per_type[EVT_SOCKET_ACCEPT4_6_X] > 0);
+	T_CHECK(s.per_type[EVT_SOCKET_ACCEPT_5_X] > 0);
 	T_CHECK(s.per_type[EVT_SOCKET_SENDTO_X] + s.per_type[EVT_SOCKET_RECVFROM_X] > 0);
 	T_CHECK(s.per_type[EVT_SYSCALL_EXECVE_19_X] > 20);
 	T_CHECK(s.per_type[EVT_SYSCALL_CLONE_20_X] > 100);
