@@ -52,6 +52,8 @@ struct cap_reader {
 	uint8_t *scratch; /* converted events */
 	size_t scratch_cap;
 	struct evt_conv *conv; /* enter events remembered for old exit events */
+	uint16_t last_type;    /* evt_info() cache: events come in runs of a type */
+	const struct evt_info *last_info;
 
 	struct cap_error err;
 	int failed; /* sticky -errno */
@@ -215,8 +217,31 @@ static bool is_event_block(uint32_t type)
  * @body/@body_len (trailer excluded), 0 at a clean end of file, or -errno.
  * Does not advance r->pos.
  */
-static int read_block(struct cap_reader *r, uint32_t *type, const uint8_t **body,
-		      uint32_t *body_len)
+static int read_block_slow(struct cap_reader *r, uint32_t *type, const uint8_t **body,
+			   uint32_t *body_len);
+
+static inline int read_block(struct cap_reader *r, uint32_t *type, const uint8_t **body,
+			     uint32_t *body_len)
+{
+	/* Fast path for mapped files and well-formed event blocks; anything
+	 * unusual (end of file, errors, gzip) takes the slow path. */
+	if (r->map && r->map_len - r->pos >= 8) {
+		const uint8_t *p = r->map + r->pos;
+		uint32_t len = rd32(p + 4);
+
+		if (len >= CAP_BLOCK_OVERHEAD && len <= EVT_MAX_LEN && len <= r->map_len - r->pos &&
+		    rd32(p + len - 4) == len) {
+			*type = rd32(p);
+			*body = p + 8;
+			*body_len = len - CAP_BLOCK_OVERHEAD;
+			return 1;
+		}
+	}
+	return read_block_slow(r, type, body, body_len);
+}
+
+static int read_block_slow(struct cap_reader *r, uint32_t *type, const uint8_t **body,
+			   uint32_t *body_len)
 {
 	const uint8_t *p;
 	uint32_t len, trailer, max;
@@ -409,12 +434,6 @@ static struct cap_reader *reader_new(void)
 		return NULL;
 	}
 	r->scratch_cap = SCRATCH_MIN;
-	r->conv = evt_conv__new();
-	if (!r->conv) {
-		free(r->scratch);
-		free(r);
-		return NULL;
-	}
 	return r;
 }
 
@@ -495,7 +514,7 @@ struct cap_reader *cap_reader_open_fd(int fd, struct cap_error *err)
 	}
 	r->map_len = (size_t)st.st_size;
 	r->unmap = true;
-	madvise((void *)r->map, r->map_len, MADV_SEQUENTIAL | MADV_WILLNEED);
+	madvise((void *)r->map, r->map_len, MADV_SEQUENTIAL);
 	return reader_start(r, err);
 }
 
@@ -679,6 +698,12 @@ static long keep_old(struct cap_reader *r, const uint8_t *e, uint32_t evlen, uns
 static long convert(struct cap_reader *r, const uint8_t *e, uint32_t evlen, unsigned hdr_len,
 		    uint64_t off)
 {
+	if (!r->conv) {
+		/* made on the first old event: current captures never pay for it */
+		r->conv = evt_conv__new();
+		if (!r->conv)
+			return fail(r, -ENOMEM, off, "out of memory for the event converter");
+	}
 	for (;;) {
 		long n = evt_conv__convert(r->conv, e, evlen, hdr_len, r->scratch, r->scratch_cap);
 		uint8_t *s;
@@ -733,7 +758,11 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 		return fail(r, -EINVAL, off,
 			    "event length %u does not fit its block (expected %u..%u bytes)", evlen,
 			    hdr_len, blen - pre);
-	info = evt_info(rd16(e + 20));
+	if (rd16(e + 20) != r->last_type || !r->last_info) {
+		r->last_type = rd16(e + 20);
+		r->last_info = evt_info(r->last_type);
+	}
+	info = r->last_info;
 	if (!info) {
 		r->stats.skipped_unknown++;
 		return 0;
