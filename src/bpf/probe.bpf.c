@@ -949,10 +949,16 @@ static __always_inline void ev_exec(struct prb_scratch *s, struct pt_regs *regs,
 	ev_u32(s, BPF_CORE_READ(t, cred, egid.val));
 }
 
+/* A successful execve/execveat is reported from sched_process_exec below,
+ * where bprm->filename still exists; these handlers report failures, whose
+ * arguments are still the caller's. */
 HANDLER(x_execve)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EXECVE_19_X, 31);
+	struct prb_scratch *s;
 
+	if (ret == 0)
+		return 0;
+	s = ev_begin(EVT_SYSCALL_EXECVE_19_X, 31);
 	if (!s)
 		return 0;
 	ev_exec(s, regs, ret, 1);
@@ -963,11 +969,42 @@ HANDLER(x_execve)
 
 HANDLER(x_execveat)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EXECVEAT_X, 30);
+	struct prb_scratch *s;
 
+	if (ret == 0)
+		return 0;
+	s = ev_begin(EVT_SYSCALL_EXECVEAT_X, 30);
 	if (!s)
 		return 0;
 	ev_exec(s, regs, ret, 2);
+	ev_submit(s);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(sched_process_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(t);
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 nr = BPF_CORE_READ(regs, orig_ax);
+	int at = nr == __NR_execveat;
+	struct prb_scratch *s;
+	__u8 *on;
+
+	if (self_tgid && tgid == self_tgid)
+		return 0;
+	if (!all_syscalls) {
+		on = bpf_map_lookup_elem(&interesting, &nr);
+		if (!on || !*on)
+			return 0;
+	}
+	s = ev_begin(at ? EVT_SYSCALL_EXECVEAT_X : EVT_SYSCALL_EXECVE_19_X, at ? 30 : 31);
+	if (!s)
+		return 0;
+	ev_exec(s, regs, 0, 1);
+	if (!at)
+		ev_str(s, BPF_CORE_READ(bprm, filename), PRB_PATH_MAX, false);
 	ev_submit(s);
 	return 0;
 }
