@@ -9,8 +9,6 @@
  * removed objects with call_rcu so that readers in other partitions are
  * never left holding freed memory.
  */
-#define _LGPL_SOURCE /* inline QSBR fast paths */
-
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,7 +279,8 @@ static void thread_publish(struct proc_worker *w, struct proc_thread *thr, uint6
 	if (old) {
 		struct proc_thread *o = caa_container_of(old, struct proc_thread, node);
 
-		CNT_INC(w, tid_collisions);
+		if (LD(o->state) == PROC_LIVE)
+			CNT_INC(w, tid_collisions); /* a missed exit, not a reused tid */
 		if (o->owner != w->id)
 			return;
 		if (LD(o->state) != PROC_TOMB)
