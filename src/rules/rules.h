@@ -244,7 +244,8 @@ const struct rule_plugin_req *rule_set__plugin_req(const struct rule_set *rs, si
 /*
  * Usage, for the "not referred to" warnings only the compiler can compute:
  * the compiler marks each list and macro a condition uses, then asks for the
- * warnings. Marking an unknown name is a no-op.
+ * warnings. Marking an unknown name is a no-op. Each load recomputes list
+ * expansion and with it the marks, so mark after the last load.
  */
 void rule_set__mark_list_used(struct rule_set *rs, const char *name);
 void rule_set__mark_macro_used(struct rule_set *rs, const char *name);
