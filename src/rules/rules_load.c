@@ -247,6 +247,20 @@ static const char *ld_str(const yaml_node_t *n)
 	return (const char *)n->data.scalar.value;
 }
 
+/* The value of the first key @key of mapping @map, or NULL. */
+static yaml_node_t *ld_map_get(const struct ld *ld, const yaml_node_t *map, const char *key)
+{
+	yaml_node_pair_t *p;
+
+	for (p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = ld_node(ld, p->key);
+
+		if (ld_is_scalar(k) && !strcmp(ld_str(k), key))
+			return ld_node(ld, p->value);
+	}
+	return NULL;
+}
+
 /* A null value: an empty or ~/null plain scalar (as yaml-cpp's IsNull). */
 static bool ld_is_null(const yaml_node_t *n)
 {
@@ -1415,7 +1429,6 @@ static void ld_engine_version(struct ld *ld, const struct ld_item *it)
 /* One entry of required_plugin_versions (or an alternative): name and version. */
 static int ld_plugin_req(struct ld *ld, yaml_node_t *n, const char *what, struct rule_plugin_req *r)
 {
-	struct ld_item it;
 	yaml_node_t *name, *ver;
 	uint32_t v[3];
 
@@ -1424,24 +1437,8 @@ static int ld_plugin_req(struct ld *ld, yaml_node_t *n, const char *what, struct
 		return -EINVAL;
 	}
 	ld_loc(ld, n, &r->pos);
-	memset(&it, 0, sizeof(it));
-	it.node = n;
-	{
-		yaml_node_pair_t *p;
-
-		for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-			yaml_node_t *k = ld_node(ld, p->key);
-
-			if (!ld_is_scalar(k))
-				continue;
-			if (!strcmp(ld_str(k), "name") && !it.val[LD_K_RULE])
-				it.val[LD_K_RULE] = ld_node(ld, p->value);
-			else if (!strcmp(ld_str(k), "version") && !it.val[LD_K_MACRO])
-				it.val[LD_K_MACRO] = ld_node(ld, p->value);
-		}
-	}
-	name = it.val[LD_K_RULE];
-	ver = it.val[LD_K_MACRO];
+	name = ld_map_get(ld, n, "name");
+	ver = ld_map_get(ld, n, "version");
 	if (!ld_is_scalar(name) || ld_is_null(name)) {
 		ld_err(ld, name ? name : n, "Item has no mapping for key 'name'");
 		return -EINVAL;
@@ -1478,16 +1475,7 @@ static void ld_plugin_versions(struct ld *ld, const struct ld_item *it)
 
 		if (!ld_charge(ld, n, 1) || ld_plugin_req(ld, n, "Plugin version", &r))
 			goto next;
-		if (n->type == YAML_MAPPING_NODE) {
-			yaml_node_pair_t *p;
-
-			for (p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
-				yaml_node_t *k = ld_node(ld, p->key);
-
-				if (ld_is_scalar(k) && !strcmp(ld_str(k), "alternatives"))
-					alts = ld_node(ld, p->value);
-			}
-		}
+		alts = ld_map_get(ld, n, "alternatives");
 		if (alts && alts->type != YAML_SEQUENCE_NODE) {
 			ld_err(ld, alts, "Value of plugin version alternatives must be a sequence");
 			goto next;
