@@ -45,7 +45,8 @@ struct conv_slot {
 	bool used;
 	uint32_t len;
 	uint32_t cap;
-	uint8_t *buf; /* a current-layout V2 event */
+	uint8_t *buf;	     /* a current-layout V2 event (owned copy) */
+	const uint8_t *ref;  /* or the caller's stable bytes; NULL when in buf */
 };
 
 struct evt_conv {
@@ -314,8 +315,38 @@ static void store(struct evt_conv *cv, const struct cevt *e)
 		s->cap = (uint32_t)sz;
 	}
 	emit(e, s->buf, sz);
+	s->ref = NULL;
 	s->tid = e->tid;
 	s->len = (uint32_t)sz;
+	s->used = true;
+}
+
+void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, bool stable)
+{
+	struct conv_slot *s;
+	uint64_t tid;
+
+	if (!cv || len < EVT_HDR_LEN || len > EVT_MAX_LEN)
+		return;
+	memcpy(&tid, (const uint8_t *)ev + offsetof(struct evt_hdr, tid), 8);
+	s = &cv->slot[slot_of(tid)];
+	s->used = false;
+	if (stable) {
+		s->ref = ev;
+	} else {
+		if (len > s->cap) {
+			uint8_t *nb = realloc(s->buf, len);
+
+			if (!nb)
+				return;
+			s->buf = nb;
+			s->cap = (uint32_t)len;
+		}
+		memcpy(s->buf, ev, len);
+		s->ref = NULL;
+	}
+	s->tid = tid;
+	s->len = (uint32_t)len;
 	s->used = true;
 }
 
@@ -330,7 +361,7 @@ static bool retrieve(struct evt_conv *cv, const struct cevt *exit, struct cevt *
 	s = &cv->slot[slot_of(exit->tid)];
 	if (!s->used || s->tid != exit->tid)
 		return false;
-	if (parse_v2(s->buf, s->len, enter) != 0)
+	if (parse_v2(s->ref ? s->ref : s->buf, s->len, enter) != 0)
 		return false;
 	/* libs fails the conversion on a mismatch; a fallback loses less. */
 	if (enter->type + 1 != exit->type)

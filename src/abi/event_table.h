@@ -225,6 +225,14 @@ struct evt_conv;
 struct evt_conv *evt_conv__new(void);
 /* Accepts NULL. */
 void evt_conv__free(struct evt_conv *cv);
+/*
+ * evt_conv__remember - note a current-layout (V2) enter event for its
+ * thread, exactly as evt_conv__convert() would before dropping it, without
+ * converting it. When @stable, the bytes stay valid until @cv is freed (an
+ * mmap()ed capture) and only the pointer is kept: the cheap path readers take
+ * for enter events they hand out as they are. Otherwise they are copied.
+ */
+void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, bool stable);
 /* evt_convert() with enter-event memory; @cv may be NULL (= evt_convert). */
 long evt_conv__convert(struct evt_conv *cv, const void *in, size_t inlen, unsigned hdr_len,
 		       void *out, size_t outcap);

@@ -192,6 +192,7 @@ struct cap_reader_stats {
 	/* of which kept with their own parameters (padded to the table entry)
 	 * because libs' converter drops them (old enter events) or has no rule */
 	uint64_t kept_old;
+	uint64_t kept_in_place;	    /* of kept_old, already complete: no copy */
 	uint64_t skipped_unknown;   /* events of types the table does not know */
 	uint64_t skipped_blocks;    /* unknown or misplaced blocks skipped */
 	uint64_t first_ts, last_ts; /* of the events handed out */

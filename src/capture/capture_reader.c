@@ -695,15 +695,22 @@ static long keep_old(struct cap_reader *r, const uint8_t *e, uint32_t evlen, uns
 /* Convert an old-layout event into r->scratch. Returns the new length, 0
  * when @e may be used as it is, -ENOENT/-ENOTSUP when libs drops it or has
  * no rule (see keep_old), or another -errno. */
-static long convert(struct cap_reader *r, const uint8_t *e, uint32_t evlen, unsigned hdr_len,
-		    uint64_t off)
+/* The converter state, made on the first event that needs it. */
+static int conv_state(struct cap_reader *r, uint64_t off)
 {
 	if (!r->conv) {
-		/* made on the first old event: current captures never pay for it */
 		r->conv = evt_conv__new();
 		if (!r->conv)
 			return fail(r, -ENOMEM, off, "out of memory for the event converter");
 	}
+	return 0;
+}
+
+static long convert(struct cap_reader *r, const uint8_t *e, uint32_t evlen, unsigned hdr_len,
+		    uint64_t off)
+{
+	if (conv_state(r, off))
+		return r->failed;
 	for (;;) {
 		long n = evt_conv__convert(r->conv, e, evlen, hdr_len, r->scratch, r->scratch_cap);
 		uint8_t *s;
@@ -770,8 +777,20 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	if (v2) {
 		if (check_v2_params(r, e, evlen, info, off))
 			return r->failed;
-		if ((info->flags & EVT_FLAG_OLD) || rd32(e + 22) < info->nparams)
+		if (rd32(e + 22) >= info->nparams && (info->flags & EVT_FLAG_OLD) &&
+		    evt_type_is_enter(r->last_type)) {
+			/* An enter event libs' converter would only remember and
+			 * drop (its facts now travel in the exit event): remember
+			 * it by reference and hand it out as it is. The common
+			 * case of every current capture; no copy, no conversion. */
+			if ((info->flags & EVT_FLAG_CONVERTER_MANAGED) && conv_state(r, off))
+				return r->failed;
+			evt_conv__remember(r->conv, e, evlen, r->map != NULL);
+			r->stats.kept_old++;
+			r->stats.kept_in_place++;
+		} else if ((info->flags & EVT_FLAG_OLD) || rd32(e + 22) < info->nparams) {
 			n = convert(r, e, evlen, EVT_HDR_LEN, off);
+		}
 	} else {
 		n = convert(r, e, evlen, EVT_HDR_V1_LEN, off);
 	}

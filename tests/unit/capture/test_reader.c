@@ -196,7 +196,11 @@ T_TEST(raw_events_in_place)
 		stable += ev.stable;
 	/* V2 events already in the current layout are handed out in place */
 	T_CHECK(stable > 1000);
-	T_EQ_INT(stable + cap_reader_stats(r)->converted + cap_reader_stats(r)->kept_old, 1728);
+	/* each event is exactly one of: current in place, converted, or kept in
+	 * its old layout (in place when complete, else padded in a copy) */
+	T_EQ_INT(stable + cap_reader_stats(r)->converted + cap_reader_stats(r)->kept_old -
+			 cap_reader_stats(r)->kept_in_place,
+		 1728);
 	cap_reader_close(r);
 }
 
