@@ -966,7 +966,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 	ST(proc_poison, cfg->poison ? 1 : 0);
 	pthread_mutex_init(&t->users_lock, NULL);
 	t->workers = aligned_alloc(CACHELINE, t->max_workers * sizeof(*t->workers));
-	t->index = cds_lfht_new(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	t->index = cds_lfht_new(1ul << 16, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	if (!t->workers || !t->index) {
 		if (t->index)
 			cds_lfht_destroy(t->index, NULL);
