@@ -134,7 +134,7 @@ static int run_start(struct run *r, uint32_t n, char *err, size_t errlen)
 	memset(r, 0, sizeof(*r));
 	prb_opts_default(&o);
 	o.n_rings = n;
-	o.ring_bytes = 4u << 20;
+	o.ring_bytes = 32u << 20;
 	o.syscalls = wanted;
 	o.n_syscalls = sizeof(wanted) / sizeof(wanted[0]);
 	o.err = err;
@@ -199,7 +199,13 @@ static const struct stored *find(const struct run *r, uint32_t tid, uint16_t typ
 	return NULL;
 }
 
-static void test_partition(const char *t_name, uint32_t nrings)
+/* Kernel-side drops of the last partition_once() run: ring and counts. */
+static struct {
+	uint32_t ring;
+	unsigned long long drops, clobbered;
+} lost;
+
+static void partition_once(const char *t_name, uint32_t nrings)
 {
 	char err[4096];
 	struct run r;
@@ -228,8 +234,10 @@ static void test_partition(const char *t_name, uint32_t nrings)
 		prb_counters(r.p, i, &c);
 		if (c.drops || c.clobbered) {
 			run_free(&r);
-			T_FAIL("ring %u lost events: %llu drops, %llu clobbered", i,
-			       (unsigned long long)c.drops, (unsigned long long)c.clobbered);
+			lost.ring = i;
+			lost.drops = c.drops;
+			lost.clobbered = c.clobbered;
+			return;
 		}
 	}
 	/* every event of a child is on its owner's ring */
@@ -265,6 +273,27 @@ static void test_partition(const char *t_name, uint32_t nrings)
 		}
 	}
 	run_free(&r);
+}
+
+/*
+ * The rings carry every process of the host, so a burst from elsewhere (a
+ * parallel build) can fill a ring while the test runs; the probe counts it.
+ * A run with drops proves nothing either way, so it is retried; three in a
+ * row fail the test.
+ */
+static void test_partition(const char *t_name, uint32_t nrings)
+{
+	for (int attempt = 1; attempt <= 3; attempt++) {
+		memset(&lost, 0, sizeof(lost));
+		partition_once(t_name, nrings);
+		if (t_failed_now || t_skipped_now || (!lost.drops && !lost.clobbered))
+			return;
+		printf("note %s: attempt %d: ring %u lost %llu events (%llu clobbered) to load "
+		       "from other processes; retrying\n",
+		       t_name, attempt, lost.ring, lost.drops, lost.clobbered);
+	}
+	T_FAIL("ring %u lost events in 3 runs: %llu drops, %llu clobbered", lost.ring, lost.drops,
+	       lost.clobbered);
 }
 
 T_TEST(live_partition_1_ring)
