@@ -27,7 +27,7 @@ endif
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 CFLAGS += -std=gnu11 $(WARN) -D_GNU_SOURCE -Isrc -I$(BUILD)/gen -pthread -MMD -MP
-LDLIBS := -lurcu-qsbr -lurcu-cds -lurcu-common -lyaml -lz -lm -pthread
+LDLIBS := -lurcu-qsbr -lurcu-cds -lurcu-common -lyaml -lz -lm -lcurl -lmicrohttpd -pthread
 LDFLAGS ?=
 
 ifneq ($(SAN),)
