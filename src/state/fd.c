@@ -252,3 +252,21 @@ unsigned proc_fd_count(struct proc_worker *w, struct proc_thread *thr)
 
 	return p ? p->fds.n : 0;
 }
+
+int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
+		    int (*fn)(const struct proc_fd *fd, void *arg), void *arg)
+{
+	struct proc_process *p = fd_owner_proc(w, thr);
+	uint32_t i;
+	int r;
+
+	if (!p)
+		return 0;
+	for (i = 0; i < p->fds.cap; i++) {
+		struct proc_fd *e = p->fds.slot[i];
+
+		if (e && e != FD_DELETED && (r = fn(e, arg)) != 0)
+			return r;
+	}
+	return 0;
+}

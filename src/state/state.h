@@ -77,6 +77,7 @@
 #ifndef PG_STATE_STATE_H
 #define PG_STATE_STATE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -502,5 +503,144 @@ int proc_users_load(struct proc_table *t, const char *passwd_path, const char *g
 /* Lookups; any worker, online. NULL when unknown. Valid until quiescence. */
 const struct proc_user *proc_user_lookup(struct proc_worker *w, uint32_t uid);
 const struct proc_group *proc_group_lookup(struct proc_worker *w, uint32_t gid);
+
+/* ---- building state from events ----------------------------------------
+ *
+ * update.c turns decoded events into state changes, with libs' parsers as the
+ * reference for what each event sets (fd names, tuples, what a clone child
+ * inherits, what execve replaces); procfs.c seeds the table from /proc.
+ *
+ * Conventions of what these functions store:
+ * - cwd always ends with '/' (as libs' update_cwd), except an unknown cwd ("");
+ * - fd names: files are absolute paths (relative ones joined with the cwd or
+ *   the dirfd's name and normalised as libs' concatenate_paths), IP sockets
+ *   "sip:sport->dip:dport" (IPv6 addresses in RFC 5952 text), bound sockets
+ *   "ip:port", unix sockets "<src hex>-><dst hex> <path>", memfds the name
+ *   given, pipes/eventfds/... "" (libs names them only when read from /proc,
+ *   where they are "pipe:[ino]", "anon_inode:[eventfd]", ...);
+ * - proc_fd.flags: the kernel's O_* open flags (never libs' PPM_O_* values;
+ *   see proc_openflags_from_ppm) plus the PROC_FD_F_* bits below;
+ * - proc_sock: sip/sport is the tuple's source and dip/dport its destination,
+ *   exactly as the event's tuple says (client -> server for connect and
+ *   accept, as libs); ports in host order. A socket bound with a non-zero port
+ *   and not connected (PROC_FD_F_SERVER without PROC_FD_F_CONNECTED) keeps the
+ *   bound address in dip/dport (libs' "server info"). IPv4 and v4-mapped IPv6
+ *   tuples are stored as AF_INET with the address in sip[0..4). Unix sockets
+ *   keep the kernel's source and peer addresses as u64 in sip[0..8) and
+ *   dip[0..8).
+ */
+
+/* proc_fd.flags bits above every kernel O_* flag */
+#define PROC_FD_F_CREATED   (1u << 28) /* the open created the file (libs O_F_CREATED) */
+#define PROC_FD_F_SERVER    (1u << 29) /* listening/accepted socket (libs role server) */
+#define PROC_FD_F_CLIENT    (1u << 30) /* connected by this process (libs role client) */
+#define PROC_FD_F_CONNECTED (1u << 31) /* connect succeeded or accepted */
+#define PROC_FD_F_MASK	    0xf0000000u
+
+struct evt;
+struct cap_tables;
+
+/* What an event refers to, filled by proc_event_apply for the field extractors. */
+struct proc_evt_ref {
+	struct proc_thread *thr;   /* the event's thread (a placeholder if unknown); NULL only when the table is full */
+	struct proc_process *proc; /* its process, or NULL */
+	const struct proc_fd *fd;  /* the fd the event acts on (one just opened, or one about to be closed), or NULL */
+	int64_t fdnum;		   /* that fd's number, or -1 */
+	/* private: work deferred to proc_event_done (close's removal, procexit, ...) */
+	uint32_t defer;
+	int64_t defer_fd;
+	uint64_t defer_tid;
+};
+
+/*
+ * Apply one decoded event to the state. Call on the worker that owns the
+ * event's process (the event's partition). Fills ref (always, even on
+ * error). Returns 0, or -errno for an event that could not be applied
+ * (malformed parameters, table full, an fd unknown, ...): counted in
+ * PROC_UPD_STATS, never fatal. ref->fd stays valid until proc_event_done or
+ * the next proc_fd_* change of that process; ref->thr/proc until w's next
+ * quiescent state. Allocates only when the event creates something (a
+ * thread, an fd, a cwd, an image): read/write/close of known fds do not.
+ */
+int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
+		     struct proc_evt_ref *ref);
+
+/*
+ * After the event was evaluated, on the same worker: apply deferred work
+ * (a closed fd stays visible while its close event is evaluated, as in libs;
+ * an exiting thread is marked so once the procexit event was evaluated).
+ * Idempotent; accepts a ref whose apply failed.
+ */
+void proc_event_done(struct proc_worker *w, struct proc_evt_ref *ref);
+
+/*
+ * Seed state from a capture's initial tables: creates the threads (and their
+ * fds) for which owns(ctx, tid, pid) is true (owns NULL = all), and the
+ * users/groups (idempotent: any worker may pass them, once is enough). Call
+ * on the owning worker before its first event. 0 or the first -errno (the
+ * rest is still seeded; each failure counted).
+ */
+int proc_state_from_capture(struct proc_worker *w, const struct cap_tables *t,
+			    bool (*owns)(void *ctx, uint64_t tid, uint64_t pid), void *ctx);
+
+/*
+ * Seed from /proc (live hosts): every task of every process for which owns()
+ * is true, with its fds; procfs is "/proc" (tests may pass another root).
+ * Malformed or vanished entries are skipped and counted (procfs_errors).
+ * 0, or -errno when procfs itself cannot be read.
+ */
+int proc_state_from_procfs(struct proc_worker *w, const char *procfs,
+			   bool (*owns)(void *ctx, uint64_t tid, uint64_t pid), void *ctx);
+
+/*
+ * Lazy read of one unknown tid from procfs (/proc/<tid>, found through its
+ * thread group): creates its process (if owned by nobody yet) and the thread.
+ * Owner of that tid's partition. 0, -ENOENT (gone), -EINVAL (malformed),
+ * -EPERM (its process is another worker's), -errno.
+ */
+int proc_state_load_tid(struct proc_worker *w, const char *procfs, uint64_t tid);
+
+/* Call fn for each fd of thr's process (owner only; fn must not change the
+ * table). Stops early when fn returns non-zero, and returns that value. */
+int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
+		    int (*fn)(const struct proc_fd *fd, void *arg), void *arg);
+
+/* Kernel O_* flags from libs' PPM_O_* (open flags params), and back (for
+ * fd.openflags, which prints the PPM names). PROC_FD_F_CREATED <->
+ * PPM_O_F_CREATED. Pure functions. */
+uint32_t proc_openflags_from_ppm(uint32_t ppm);
+uint32_t proc_openflags_to_ppm(uint32_t flags);
+
+/* Counters of the event applier and the seeders; per worker, summed. */
+#define PROC_UPD_STATS(X)                                                                        \
+	X(events, "events applied")                                                              \
+	X(ev_bad_params, "events with missing or malformed parameters")                         \
+	X(ev_foreign, "events of a thread another worker owns (misrouted), state untouched")  \
+	X(ev_no_thread, "events without a thread (table full)")                               \
+	X(ev_failed_syscall, "state-changing events whose syscall failed (nothing changed)")  \
+	X(fd_unknown, "events on an fd the state does not know")                              \
+	X(fd_errors, "fd additions/removals that failed")                                     \
+	X(fds_not_inherited, "clone children whose parent's fds live in another partition")  \
+	X(clone_errors, "clones not applied")                                                 \
+	X(exec_errors, "execs not applied")                                                   \
+	X(exit_errors, "procexits of unknown threads")                                       \
+	X(set_errors, "cwd/uid/gid/comm/caps/sid updates that failed")                        \
+	X(seeded_threads, "threads created from capture tables or /proc")                     \
+	X(seed_errors, "capture/procfs entries that could not be seeded")                     \
+	X(procfs_errors, "malformed or vanished /proc entries")                               \
+	X(procfs_loads, "unknown tids read from /proc on demand")
+
+struct proc_upd_stats {
+#define PROC_UPD_FIELD(name, desc) uint64_t name;
+	PROC_UPD_STATS(PROC_UPD_FIELD)
+#undef PROC_UPD_FIELD
+};
+
+#define PROC_UPD_COUNT(name, desc) +1
+enum { PROC_UPD_NCOUNTERS = 0 PROC_UPD_STATS(PROC_UPD_COUNT) };
+#undef PROC_UPD_COUNT
+
+/* Sum every worker's update counters. Any thread. */
+void proc_upd_stats(const struct proc_table *t, struct proc_upd_stats *out);
 
 #endif /* PG_STATE_STATE_H */

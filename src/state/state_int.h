@@ -79,6 +79,7 @@ struct proc_worker {
 	struct cds_list_head procs;   /* processes owned */
 	uint64_t ntombs;	      /* [at] gauge */
 	uint64_t credit;	      /* [at] budget slots reserved but unused */
+	uint64_t upd[PROC_UPD_NCOUNTERS]; /* [at] update.c's counters (PROC_UPD_STATS) */
 } __attribute__((aligned(CACHELINE)));
 
 struct proc_fdtable {
