@@ -95,7 +95,7 @@ uint32_t proc_openflags_to_ppm(uint32_t flags)
 	else
 		p = 1;
 	for (i = 2; i < sizeof(openflag_map) / sizeof(openflag_map[0]); i++)
-		if ((flags & openflag_map[i].kern) == openflag_map[i].kern)
+		if (openflag_map[i].kern && (flags & openflag_map[i].kern) == openflag_map[i].kern)
 			p |= openflag_map[i].ppm;
 	if (flags & PROC_FD_F_CREATED)
 		p |= PPM_O_F_CREATED;
