@@ -6,6 +6,8 @@
  *                              time span, initial table sizes
  *   cat FILE [-w OUT] [--gzip] one line per event, or copy the events (with
  *                              the initial tables) into a new capture
+ *   cat FILE COND [-p FORMAT]  the events matching a condition (state built
+ *                              while reading), printed with a sysdig -p format
  *   gen ...                    synthetic captures (cmd_gen.c)
  *
  * A corrupt capture ends with status 2 and one error line naming the byte
@@ -24,6 +26,7 @@
 #include "abi/event_table.h"
 #include "capture/capture.h"
 #include "cli.h"
+#include "rules/ruleset.h"
 
 struct capture_cmd {
 	const char *name;
@@ -176,18 +179,18 @@ static int append_param(const struct evt *e, uint32_t i, char **line, size_t *ca
 	}
 }
 
-static int print_event(const struct cap_event *ev, uint64_t num, char **line, size_t *cap)
+/* Print one decoded event as a `cat` line. */
+static int print_decoded(const struct evt *ev, uint16_t cpu, uint64_t num, char **line,
+			 size_t *cap)
 {
 	const struct evt_hdr *h = ev->hdr;
-	struct evt e;
+	const struct evt e = *ev;
 	size_t len;
 	uint32_t i;
 	int n;
 
-	if (evt_decode(h, ev->len, &e, NULL) != EVT_OK)
-		return -EINVAL;
 	n = snprintf(*line, *cap, "%" PRIu64 " %" PRIu64 ".%09" PRIu64 " %u %" PRIu64 " %c %s",
-		     num, (uint64_t)(h->ts / 1000000000ull), (uint64_t)(h->ts % 1000000000ull), ev->cpu,
+		     num, (uint64_t)(h->ts / 1000000000ull), (uint64_t)(h->ts % 1000000000ull), cpu,
 		     (uint64_t)h->tid,
 		     evt_type_is_enter(h->type) ? '>' : '<', e.info->name ? e.info->name : "?");
 	len = (size_t)n < *cap ? (size_t)n : *cap - 1;
@@ -198,6 +201,114 @@ static int print_event(const struct cap_event *ev, uint64_t num, char **line, si
 	(*line)[len++] = '\n';
 	fwrite(*line, 1, len, stdout);
 	return 0;
+}
+
+static int print_event(const struct cap_event *ev, uint64_t num, char **line, size_t *cap)
+{
+	struct evt e;
+
+	if (evt_decode(ev->hdr, ev->len, &e, NULL) != EVT_OK)
+		return -EINVAL;
+	return print_decoded(&e, ev->cpu, num, line, cap);
+}
+
+/*
+ * `cat FILE CONDITION... [-p FORMAT]`: events replayed through the state,
+ * filtered by a condition (sysdig's filter syntax, no macros or lists) and
+ * printed as cat lines or with a sysdig -p format. As sysdig does, -p prints
+ * only events where every field of the format has a value, unless the
+ * format starts with '*'; and procinfo meta events are not shown.
+ */
+struct cat_filter {
+	const struct rule_ruleset *rs;
+	struct rule_worker *w;
+	struct rule_format *fmt;
+	struct fld_worker *fw;
+	bool print_all;
+	char *line;
+	size_t cap;
+};
+
+static int cat_filter_event(void *arg, const struct fld_ctx *c)
+{
+	struct cat_filter *cf = arg;
+	size_t n;
+
+	if (cf->rs && !rule_eval(cf->rs, cf->w, c, true, NULL, NULL))
+		return 0;
+	if (!cf->fmt)
+		return print_decoded(c->ev, c->cpu, c->num, &cf->line, &cf->cap) ? -1 : 0;
+	fld_worker__begin(cf->fw);
+	if (!cf->print_all && !rule_format__all_present(cf->fmt, cf->fw, c))
+		return 0;
+	for (;;) {
+		n = rule_format__render(cf->fmt, cf->fw, c, cf->line, cf->cap);
+		if (n + 1 < cf->cap)
+			break;
+		char *p = realloc(cf->line, n + 2);
+
+		if (!p)
+			return -1;
+		cf->line = p;
+		cf->cap = n + 2;
+	}
+	cf->line[n] = '\n';
+	fwrite(cf->line, 1, n + 1, stdout);
+	return 0;
+}
+
+static int cat_filtered(const char *in, const char *cond, const char *format)
+{
+	struct cat_filter cf = { 0 };
+	struct diag_list *dl = diag_list_new();
+	struct rule_ruleset *rs = NULL;
+	int rc = CLI_EXIT_FAIL;
+
+	cf.cap = 1 << 16;
+	cf.line = malloc(cf.cap);
+	if (!dl || !cf.line)
+		goto out;
+	if (cond) {
+		rs = rule_compile_condition("filter", cond, dl);
+		if (!rs) {
+			diag_list__render(dl, stderr);
+			rc = errno == ENOMEM ? CLI_EXIT_FAIL : CLI_EXIT_BADINPUT;
+			goto out;
+		}
+		cf.rs = rs;
+		cf.w = rule_worker_new(rs);
+		if (!cf.w)
+			goto out;
+	}
+	if (format) {
+		const char *err = NULL;
+		size_t off = 0;
+
+		cf.print_all = format[0] == '*';
+		cf.fmt = rule_format_new(format + cf.print_all, &err, &off);
+		if (!cf.fmt) {
+			if (errno == ENOMEM)
+				goto out;
+			fprintf(stderr, "peregrine: -p: at offset %zu: %s\n", off + cf.print_all,
+				err);
+			rc = CLI_EXIT_BADINPUT;
+			goto out;
+		}
+		cf.fw = rule_format__worker(cf.fmt);
+		if (!cf.fw)
+			goto out;
+	}
+	rc = cli_replay(in, cat_filter_event, &cf);
+	if (fflush(stdout) && rc == CLI_EXIT_OK)
+		rc = CLI_EXIT_FAIL;
+out:
+	fld_worker_free(cf.fw);
+	rule_format_free(cf.fmt);
+	rule_worker_free(cf.w);
+	rule_ruleset_free(rs);
+	diag_list_free(dl);
+	free(cf.line);
+	return rc;
 }
 
 /* Print every event of @path; the capture was validated by a first pass. */
@@ -301,27 +412,57 @@ static int cat_write(const char *in, const char *out, unsigned flags)
 	return rc;
 }
 
-/* `capture cat FILE [-w OUT] [--gzip] [--compat-2022]` */
+/* `capture cat FILE [CONDITION...] [-p FORMAT] [-w OUT] [--gzip] [--compat-2022]` */
 static int capture_cat(int argc, char **argv)
 {
-	const char *in = NULL, *out = NULL;
+	const char *in = NULL, *out = NULL, *format = NULL;
+	char *cond = NULL;
+	size_t clen = 0;
 	unsigned flags = 0;
 	int i, rc;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "-w") == 0 && i + 1 < argc)
+		if (strcmp(argv[i], "-w") == 0 && i + 1 < argc) {
 			out = argv[++i];
-		else if (strcmp(argv[i], "--gzip") == 0)
+		} else if (strcmp(argv[i], "-p") == 0 && i + 1 < argc) {
+			format = argv[++i];
+		} else if (strcmp(argv[i], "--gzip") == 0) {
 			flags |= CAP_WRITE_GZIP;
-		else if (strcmp(argv[i], "--compat-2022") == 0)
+		} else if (strcmp(argv[i], "--compat-2022") == 0) {
 			flags |= CAP_WRITE_COMPAT_2022;
-		else if (argv[i][0] != '-' && !in)
+		} else if ((strcmp(argv[i], "--workers") == 0 ||
+			    strcmp(argv[i], "--partition") == 0) && i + 1 < argc) {
+			i++; /* one worker here; accepted for the engine's modes */
+		} else if (argv[i][0] != '-' && !in) {
 			in = argv[i];
-		else
+		} else if (in && (argv[i][0] != '-' || !argv[i][1] || argv[i][1] == ' ')) {
+			/* condition words, joined with spaces as sysdig does */
+			size_t n = strlen(argv[i]);
+			char *p = realloc(cond, clen + n + 2);
+
+			if (!p) {
+				free(cond);
+				return CLI_EXIT_FAIL;
+			}
+			cond = p;
+			if (clen)
+				cond[clen++] = ' ';
+			memcpy(cond + clen, argv[i], n + 1);
+			clen += n;
+		} else {
+			free(cond);
 			return capture_usage(stderr);
+		}
 	}
-	if (!in || (flags && !out))
+	if (!in || (flags && !out) || (out && (cond || format))) {
+		free(cond);
 		return capture_usage(stderr);
+	}
+	if (cond || format) {
+		rc = cat_filtered(in, cond, format);
+		free(cond);
+		return rc;
+	}
 	if (out)
 		return cat_write(in, out, flags);
 	rc = cat_validate(in);
@@ -330,7 +471,8 @@ static int capture_cat(int argc, char **argv)
 
 static const struct capture_cmd capture_cmds[] = {
 	{ "info", capture_info, "info FILE" },
-	{ "cat", capture_cat, "cat FILE [-w OUT [--gzip] [--compat-2022]]" },
+	{ "cat", capture_cat,
+	  "cat FILE [CONDITION] [-p FORMAT] | cat FILE [-w OUT [--gzip] [--compat-2022]]" },
 	{ "gen", cmd_capture_gen, "gen -o FILE [--events N] [--procs P] ..." },
 };
 

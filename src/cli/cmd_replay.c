@@ -78,7 +78,9 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg)
 		c.proc = ref.proc;
 		c.fd = ref.fd;
 		c.fdnum = ref.fdnum;
-		stop = fn(arg, &c);
+		/* procinfo meta events are hidden from filters and rules, as in libs */
+		if (ce.hdr->type != EVT_PROCINFO_E)
+			stop = fn(arg, &c);
 		proc_event_done(pw, &ref);
 		if (num % REPLAY_BATCH == 0)
 			proc_worker_quiescent(pw);

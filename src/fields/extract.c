@@ -24,6 +24,7 @@
 #include <time.h>
 
 #include "fields/fields.h"
+#include "fields/fields_int.h"
 #include "state/state.h"
 
 struct fld_slot {
@@ -432,6 +433,30 @@ static bool ex_buffer(const struct evt *ev, enum fld_id id, struct out *o)
 	return false;
 }
 
+/* libs names a generic "syscall" event after its system call (its ID parameter). */
+static const char *event_name(const struct evt *ev)
+{
+	if (ev->hdr->type == EVT_GENERIC_E || ev->hdr->type == EVT_GENERIC_X) {
+		uint64_t id = evt_param_u64(ev, 0, 0);
+
+		if (id < FLD_SC_COUNT && fld_sc_names[id])
+			return fld_sc_names[id];
+	}
+	return ev->info->name;
+}
+
+bool fld_sc_known(const char *name, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < FLD_SC_COUNT; i++) {
+		if (fld_sc_names[i] && strlen(fld_sc_names[i]) == len &&
+		    memcmp(fld_sc_names[i], name, len) == 0)
+			return true;
+	}
+	return false;
+}
+
 static bool ex_event(struct fld_worker *fw, const struct fld_ctx *c, const struct fld_ref *r,
 		     struct out *o)
 {
@@ -459,11 +484,11 @@ static bool ex_event(struct fld_worker *fw, const struct fld_ctx *c, const struc
 	case FLD_EVT_DIR:
 		return set_cstr(o, is_exit(ev) ? "<" : ">");
 	case FLD_EVT_TYPE:
-		return set_cstr(o, ev->info->name);
+		return set_cstr(o, event_name(ev));
 	case FLD_SYSCALL_TYPE:
 		if (ev->info->origin != ECAT_SYSCALL)
 			return false;
-		return set_cstr(o, ev->info->name);
+		return set_cstr(o, event_name(ev));
 	case FLD_EVT_CATEGORY:
 		return set_cstr(o, (unsigned)ev->info->category <
 						   sizeof(cat_names) / sizeof(cat_names[0]) &&
@@ -713,6 +738,11 @@ static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct
 	if (!p)
 		return false;
 	img = image_of(p);
+	/* a thread seen only through its events: libs knows no name for it */
+	if ((img->flags & PROC_IMG_PLACEHOLDER) &&
+	    (id == FLD_PROC_EXE || id == FLD_PROC_EXEPATH || id == FLD_PROC_NAME ||
+	     id == FLD_PROC_CMDLINE || id == FLD_PROC_EXELINE))
+		return false;
 	switch (id) {
 	case FLD_PROC_EXE:
 		return set_cstr(o, img->exe);

@@ -492,6 +492,9 @@ struct fld_ref {
 int fld_resolve(const char *name, size_t name_len, const char *arg, size_t arg_len, bool has_arg,
 		struct fld_ref *out, const char **msg);
 
+/* Is @name a libs system call name (generic "syscall" events carry one)? */
+bool fld_sc_known(const char *name, size_t len);
+
 /* Longest registry field name that is a prefix of @s ending at a name
  * boundary; for parsing "%evt.arg.name" and friends. NULL when none. */
 const struct fld_def *fld_lookup(const char *name, size_t len);

@@ -1041,6 +1041,11 @@ static void tset_add_name(struct tset *s, const char *name, size_t len)
 		    memcmp(info->name, name, len) == 0)
 			s->w[t / 64] |= 1ull << (t % 64);
 	}
+	/* system calls without an event of their own arrive as generic events */
+	if (fld_sc_known(name, len)) {
+		s->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
+		s->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
+	}
 }
 
 static bool tset_eq(const struct tset *a, const struct tset *b)

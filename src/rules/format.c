@@ -229,3 +229,17 @@ size_t rule_format__render(const struct rule_format *f, struct fld_worker *fw,
 {
 	return fmt_render(&f->fmt, f->refs.v, fw, ctx, buf, cap);
 }
+
+bool rule_format__all_present(const struct rule_format *f, struct fld_worker *fw,
+			      const struct fld_ctx *ctx)
+{
+	uint32_t i;
+
+	for (i = 0; i < f->fmt.n; i++) {
+		const struct fmt_piece *p = &f->fmt.p[i];
+
+		if (!p->lit && fld_extract(fw, ctx, &f->refs.v[p->ref])->n == 0)
+			return false;
+	}
+	return true;
+}

@@ -131,6 +131,10 @@ struct rule_format *rule_format_new(const char *fmt, const char **err, size_t *e
 void rule_format_free(struct rule_format *f);
 /* A worker for a format's fields (one per thread). */
 struct fld_worker *rule_format__worker(const struct rule_format *f);
+/* true when every field of @f has a value on this event (sysdig -p's rule
+ * for printing an event). The caller has called fld_worker__begin(). */
+bool rule_format__all_present(const struct rule_format *f, struct fld_worker *fw,
+			      const struct fld_ctx *ctx);
 /* Render: the caller has called fld_worker__begin() for this event. */
 size_t rule_format__render(const struct rule_format *f, struct fld_worker *fw,
 			   const struct fld_ctx *ctx, char *buf, size_t cap);
