@@ -51,4 +51,8 @@ int cli_load_rules(const char *const *files, size_t nfiles, const struct rule_co
 typedef int (*cli_replay_fn)(void *arg, const struct fld_ctx *c);
 int cli_replay(const char *path, cli_replay_fn fn, void *arg);
 
+/* The engine: `peregrine [-c FILE] [-o k=v]... [-r RULES]... [-e CAPTURE] ...`;
+ * argv[0] is the program name. */
+int cmd_engine(int argc, char **argv);
+
 #endif /* PG_CLI_H */

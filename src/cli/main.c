@@ -38,6 +38,8 @@ int main(int argc, char **argv)
 		usage(stdout);
 		return CLI_EXIT_OK;
 	}
+	if (argc < 2 || argv[1][0] == '-')
+		return cmd_engine(argc, argv); /* the engine: live, or -e CAPTURE */
 	usage(stderr);
 	return CLI_EXIT_BADINPUT;
 }

@@ -199,7 +199,7 @@ uint32_t eng_spsc_pending_sp(const struct eng_spsc *q)
 	return q->p_pending;
 }
 
-int eng_spsc_wait_space_sp(struct eng_spsc *q, uint32_t len, const volatile int *stop,
+int eng_spsc_wait_space_sp(struct eng_spsc *q, uint32_t len, const _Atomic int *stop,
 			   int timeout_ms)
 {
 	uint64_t need = spsc_need(q, len);
@@ -214,7 +214,7 @@ int eng_spsc_wait_space_sp(struct eng_spsc *q, uint32_t len, const volatile int 
 		q->p_head = atomic_load_explicit(&q->head, memory_order_acquire);
 		if (q->p_tail + need - q->p_head <= q->cap)
 			return 0;
-		if (stop && *stop)
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
 			return -ECANCELED;
 		if (spins++ < 64) {
 			spsc_relax();

@@ -68,7 +68,7 @@ uint32_t eng_spsc_pending_sp(const struct eng_spsc *q);
  * @timeout_ms passes (-1: no limit). 0 when there is room, -ETIMEDOUT,
  * -ECANCELED (stop).
  */
-int eng_spsc_wait_space_sp(struct eng_spsc *q, uint32_t len, const volatile int *stop,
+int eng_spsc_wait_space_sp(struct eng_spsc *q, uint32_t len, const _Atomic int *stop,
 			   int timeout_ms);
 /* Producer: no more records will come (after a last publish). */
 void eng_spsc_close_sp(struct eng_spsc *q);

@@ -1,0 +1,977 @@
+/*
+ * engine.c - workers, the replay reader and dispatcher, live wiring, rules
+ * swap and counters (see engine.h for the layout and the reasons).
+ *
+ * The per-event pipeline is one function, wk_event(): decode in place,
+ * proc_event_apply, rule_eval with wk_on_match filling an alert slot of the
+ * output queue, proc_event_done. It allocates nothing, takes no lock, and
+ * writes only the worker's own counter line and (on a match) one queue slot.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "abi/event_table.h"
+#include "bpf/probe.h"
+#include "capture/capture.h"
+#include "engine/engine.h"
+#include "engine/spsc.h"
+#include "fields/fields.h"
+#include "output/output.h"
+#include "rules/ruleset.h"
+#include "source/live.h"
+#include "state/state.h"
+
+#define CL 64
+#define ENG_NUM_BYTES 8u /* each ring record starts with the event's number */
+
+/* Counters of one worker, on lines no other thread writes. */
+struct wk_counters {
+	_Alignas(CL) _Atomic uint64_t events;
+	_Atomic uint64_t rejected;
+	_Atomic uint64_t matches;
+	_Atomic uint64_t gen; /* ruleset generation the worker runs */
+	_Atomic int running;
+};
+
+struct eng_worker {
+	struct eng *e;
+	unsigned id;
+	pthread_t thread;
+	bool started;
+	struct eng_spsc *q; /* replay */
+	struct prb_ring *ring; /* live */
+	struct proc_worker *pw;
+	const struct rule_ruleset *rs; /* the ruleset rw belongs to */
+	struct rule_worker *rw;
+	uint64_t gen;
+	uint64_t live_num;
+	struct evt_stats evst;
+	struct wk_counters *cnt;
+	_Atomic uint64_t *hits; /* ENG_MAX_RULES, written by this worker */
+	/* the name of each rule index this worker matched (pointers into the
+	 * current ruleset; read under e->names_lock) */
+	_Atomic(const char *) *names;
+	int err;
+};
+
+struct eng {
+	struct eng_opts o;
+	unsigned n;
+	struct out *out;
+	struct proc_table *pt;
+	_Atomic(struct rule_ruleset *) rs;
+	_Atomic uint64_t gen;
+	struct eng_worker *w;
+	/* replay */
+	struct cap_reader *cap;
+	pthread_t reader;
+	bool reader_started;
+	int reader_err;
+	char reader_msg[256];
+	char hostname[130];
+	_Atomic uint64_t first_ts, last_ts, reader_events, oversize;
+	/* live */
+	struct prb *prb;
+	pthread_mutex_t names_lock; /* rule names vs. a ruleset being freed */
+	_Atomic int stop;
+	_Atomic int nrunning;
+};
+
+int eng_partition_parse(const char *s, enum eng_partition *out)
+{
+	if (strcmp(s, "tgid") == 0)
+		*out = ENG_PART_TGID;
+	else if (strcmp(s, "tid") == 0)
+		*out = ENG_PART_TID;
+	else if (strcmp(s, "cpu") == 0)
+		*out = ENG_PART_CPU;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *eng_partition_name(enum eng_partition p)
+{
+	return p == ENG_PART_TID ? "tid" : p == ENG_PART_CPU ? "cpu" : "tgid";
+}
+
+static inline void cnt_add(_Atomic uint64_t *c, uint64_t v)
+{
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
+
+/* ---- the per-event pipeline (worker thread) ---- */
+
+struct wk_field_ctx {
+	struct out_alert *a;
+};
+
+static int wk_on_field(void *arg, const char *name, const struct fld_vals *v)
+{
+	struct out_alert *a = arg;
+	char buf[1024];
+	size_t n;
+	enum out_fv_kind kind = OUT_FV_STR;
+
+	n = fld_vals__render(v, buf, sizeof(buf));
+	if (n >= sizeof(buf))
+		n = sizeof(buf) - 1;
+	if (v->n == 0)
+		kind = OUT_FV_NULL;
+	else if (v->n == 1 && v->type == FLD_T_BOOL)
+		kind = OUT_FV_BOOL;
+	else if (v->n == 1 && fld_type__is_number(v->type) && v->type != FLD_T_PORT &&
+		 v->type != FLD_T_ABSTIME && v->type != FLD_T_RELTIME)
+		kind = OUT_FV_NUM;
+	else if (v->n == 1 && (v->type == FLD_T_PORT || v->type == FLD_T_ABSTIME ||
+			       v->type == FLD_T_RELTIME))
+		kind = OUT_FV_NUM;
+	out_alert_add_field(a, name, buf, n, kind);
+	return 0;
+}
+
+static int wk_on_match(void *arg, const struct rule_match *m)
+{
+	struct eng_worker *w = arg;
+	const struct rule_info *ri = m->rule;
+	struct out_alert *a;
+	size_t n;
+
+	cnt_add(&w->cnt->matches, 1);
+	if (ri->index < ENG_MAX_RULES) {
+		cnt_add(&w->hits[ri->index], 1);
+		if (!atomic_load_explicit(&w->names[ri->index], memory_order_relaxed))
+			atomic_store_explicit(&w->names[ri->index], ri->name,
+					      memory_order_relaxed);
+	}
+	a = out_alert_reserve_mp(w->e->out, w->id);
+	if (!a)
+		return 0; /* dropped and counted by the queue */
+	out_alert_init(a, m->ctx->ev->hdr->ts, ri->priority, ri->name, ri->source);
+	for (size_t i = 0; i < ri->ntags; i++)
+		out_alert_add_tag(a, ri->tags[i]);
+	n = rule_match__output(m, a->output, sizeof(a->output));
+	if (n >= sizeof(a->output)) {
+		n = sizeof(a->output) - 1;
+		a->flags |= OUT_ALERT_TRUNCATED;
+	}
+	a->output_len = (uint32_t)n;
+	rule_match__foreach_field(m, wk_on_field, a);
+	out_alert_commit_mp(w->e->out, a);
+	return 0;
+}
+
+static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16_t cpu,
+		     uint64_t num)
+{
+	struct evt ev;
+	struct proc_evt_ref ref;
+	struct fld_ctx ctx;
+
+	cnt_add(&w->cnt->events, 1);
+	if (evt_decode(buf, len, &ev, &w->evst) != EVT_OK) {
+		cnt_add(&w->cnt->rejected, 1);
+		return;
+	}
+	proc_event_apply(w->pw, &ev, cpu, &ref);
+	memset(&ctx, 0, sizeof(ctx));
+	ctx.ev = &ev;
+	ctx.cpu = cpu;
+	ctx.num = num;
+	ctx.first_ts = atomic_load_explicit(&w->e->first_ts, memory_order_relaxed);
+	ctx.hostname = w->e->hostname;
+	ctx.pw = w->pw;
+	ctx.thr = ref.thr;
+	ctx.proc = ref.proc;
+	ctx.fd = ref.fd;
+	ctx.fdnum = ref.fdnum;
+	if (w->rw)
+		rule_eval(w->rs, w->rw, &ctx, !w->e->o.match_all, wk_on_match, w);
+	proc_event_done(w->pw, &ref);
+}
+
+/* Between batches: move to a new ruleset if one was installed. */
+static void wk_check_rules(struct eng_worker *w)
+{
+	uint64_t gen = atomic_load_explicit(&w->e->gen, memory_order_acquire);
+	struct rule_ruleset *rs;
+
+	if (gen == w->gen)
+		return;
+	rs = atomic_load_explicit(&w->e->rs, memory_order_acquire);
+	rule_worker_free(w->rw);
+	w->rw = rs ? rule_worker_new(rs) : NULL;
+	w->rs = rs;
+	for (uint32_t i = 0; i < ENG_MAX_RULES; i++) {
+		atomic_store_explicit(&w->hits[i], 0, memory_order_relaxed);
+		atomic_store_explicit(&w->names[i], NULL, memory_order_relaxed);
+	}
+	w->gen = gen;
+	atomic_store_explicit(&w->cnt->gen, gen, memory_order_release);
+}
+
+static void wk_exit(struct eng_worker *w)
+{
+	rule_worker_free(w->rw);
+	w->rw = NULL;
+	w->rs = NULL;
+	atomic_store_explicit(&w->cnt->running, 0, memory_order_release);
+	atomic_fetch_sub(&w->e->nrunning, 1);
+}
+
+/* ---- partitioning ---- */
+
+static inline unsigned eng_owner(const struct eng *e, uint64_t tid, uint64_t tgid)
+{
+	uint64_t key = e->o.part == ENG_PART_TID ? tid : tgid;
+
+	return prb_part_hash((uint32_t)key) % e->n;
+}
+
+struct wk_owns {
+	struct eng *e;
+	unsigned id;
+};
+
+static bool wk_owns_fn(void *ctx, uint64_t tid, uint64_t pid)
+{
+	struct wk_owns *o = ctx;
+
+	return eng_owner(o->e, tid, pid ? pid : tid) == o->id;
+}
+
+/* ---- replay: worker side ---- */
+
+static void *wk_replay_main(void *arg)
+{
+	struct eng_worker *w = arg;
+	struct eng *e = w->e;
+	struct wk_owns own = {e, w->id};
+	unsigned batches = 0;
+
+	w->pw = proc_worker_register(e->pt);
+	if (!w->pw) {
+		w->err = -errno;
+		/* keep draining so the reader never blocks on us */
+	} else {
+		proc_state_from_capture(w->pw, cap_reader_tables(e->cap), wk_owns_fn, &own);
+	}
+	wk_check_rules(w);
+	for (;;) {
+		const void *pl;
+		uint32_t len;
+		uint16_t cpu;
+		int rc;
+
+		if (!eng_spsc_begin_sc(w->q)) {
+			if (w->pw)
+				proc_worker_offline(w->pw);
+			rc = eng_spsc_wait_sc(w->q, 100);
+			if (w->pw)
+				proc_worker_online(w->pw);
+			wk_check_rules(w);
+			if (rc == 0)
+				break;
+			continue;
+		}
+		wk_check_rules(w);
+		while (eng_spsc_next_sc(w->q, &pl, &len, &cpu)) {
+			uint64_t num;
+
+			memcpy(&num, pl, sizeof(num));
+			if (w->pw)
+				wk_event(w, (const uint8_t *)pl + ENG_NUM_BYTES,
+					 len - ENG_NUM_BYTES, cpu, num);
+		}
+		eng_spsc_release_sc(w->q);
+		if (w->pw) {
+			proc_worker_quiescent(w->pw);
+			if ((++batches & 63) == 0)
+				proc_worker_purge(w->pw,
+						  atomic_load_explicit(&e->last_ts,
+								       memory_order_relaxed),
+						  64);
+		}
+	}
+	wk_exit(w);
+	if (w->pw)
+		proc_worker_unregister(w->pw);
+	w->pw = NULL;
+	return NULL;
+}
+
+/* ---- replay: the reader's tid -> tgid map (reader thread only) ---- */
+
+struct tmap {
+	uint64_t *keys, *vals; /* key 0 = empty */
+	size_t cap, n;
+};
+
+static inline size_t tmap_slot(const struct tmap *m, uint64_t k)
+{
+	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
+}
+
+static int tmap_grow(struct tmap *m)
+{
+	struct tmap nm = {.cap = m->cap ? m->cap * 2 : 4096};
+
+	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
+	nm.vals = calloc(nm.cap, sizeof(*nm.vals));
+	if (!nm.keys || !nm.vals) {
+		free(nm.keys);
+		free(nm.vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < m->cap; i++) {
+		if (!m->keys[i])
+			continue;
+		size_t s = tmap_slot(&nm, m->keys[i]);
+
+		while (nm.keys[s])
+			s = (s + 1) & (nm.cap - 1);
+		nm.keys[s] = m->keys[i];
+		nm.vals[s] = m->vals[i];
+		nm.n++;
+	}
+	free(m->keys);
+	free(m->vals);
+	*m = nm;
+	return 0;
+}
+
+static uint64_t tmap_get(const struct tmap *m, uint64_t k)
+{
+	if (!m->cap || !k)
+		return 0;
+	for (size_t s = tmap_slot(m, k);; s = (s + 1) & (m->cap - 1)) {
+		if (m->keys[s] == k)
+			return m->vals[s];
+		if (!m->keys[s])
+			return 0;
+	}
+}
+
+static void tmap_put(struct tmap *m, uint64_t k, uint64_t v, bool replace)
+{
+	size_t s;
+
+	if (!k)
+		return;
+	if ((m->n + 1) * 2 > m->cap && tmap_grow(m) < 0)
+		return;
+	for (s = tmap_slot(m, k); m->keys[s]; s = (s + 1) & (m->cap - 1)) {
+		if (m->keys[s] == k) {
+			if (replace)
+				m->vals[s] = v;
+			return;
+		}
+	}
+	m->keys[s] = k;
+	m->vals[s] = v;
+	m->n++;
+}
+
+/* Backward-shift deletion keeps probe chains intact without tombstones. */
+static void tmap_del(struct tmap *m, uint64_t k)
+{
+	size_t s, j;
+
+	if (!m->cap || !k)
+		return;
+	for (s = tmap_slot(m, k); m->keys[s] != k; s = (s + 1) & (m->cap - 1))
+		if (!m->keys[s])
+			return;
+	j = s;
+	for (;;) {
+		j = (j + 1) & (m->cap - 1);
+		if (!m->keys[j])
+			break;
+		size_t h = tmap_slot(m, m->keys[j]);
+
+		/* move j back to s when its home h is not in (s, j] */
+		if ((s < j) ? (h <= s || h > j) : (h <= s && h > j)) {
+			m->keys[s] = m->keys[j];
+			m->vals[s] = m->vals[j];
+			s = j;
+		}
+	}
+	m->keys[s] = 0;
+	m->n--;
+}
+
+/* Per event type: what the reader needs from it to keep the map. */
+enum { TM_NONE = 0, TM_CLONE, TM_EXEC, TM_EXIT };
+
+struct tm_type {
+	uint8_t kind;
+	int8_t res, pid, flags; /* parameter indexes, -1 when absent */
+};
+
+static void tm_types_init(struct tm_type *tt)
+{
+	for (uint32_t t = 0; t < evt_table_size && t < EVT_TYPE_MAX; t++) {
+		const struct evt_info *in = evt_info((uint16_t)t);
+
+		tt[t].kind = TM_NONE;
+		tt[t].res = tt[t].pid = tt[t].flags = -1;
+		if (!in || !in->name)
+			continue;
+		if (strcmp(in->name, "procexit") == 0 && evt_type_is_enter((uint16_t)t)) {
+			tt[t].kind = TM_EXIT;
+			continue;
+		}
+		if (evt_type_is_enter((uint16_t)t))
+			continue;
+		if (!strcmp(in->name, "clone") || !strcmp(in->name, "fork") ||
+		    !strcmp(in->name, "vfork") || !strcmp(in->name, "clone3"))
+			tt[t].kind = TM_CLONE;
+		else if (!strcmp(in->name, "execve") || !strcmp(in->name, "execveat"))
+			tt[t].kind = TM_EXEC;
+		else
+			continue;
+		for (uint32_t i = 0; i < in->nparams && i < 127; i++) {
+			if (!strcmp(in->params[i].name, "res"))
+				tt[t].res = (int8_t)i;
+			else if (!strcmp(in->params[i].name, "pid"))
+				tt[t].pid = (int8_t)i;
+			else if (!strcmp(in->params[i].name, "flags"))
+				tt[t].flags = (int8_t)i;
+		}
+	}
+}
+
+#define PPM_CL_CLONE_THREAD 0x2000u
+
+/* The tgid of the event's thread; updates the map from the event first. */
+static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const struct evt_hdr *h,
+			      uint32_t len)
+{
+	const struct tm_type *t = h->type < EVT_TYPE_MAX ? &tt[h->type] : NULL;
+	uint64_t tid = h->tid, tgid;
+
+	if (t && t->kind != TM_NONE) {
+		struct evt ev;
+
+		if (t->kind == TM_EXIT) {
+			tgid = tmap_get(m, tid);
+			tmap_del(m, tid);
+			return tgid ? tgid : tid;
+		}
+		if (evt_decode(h, len, &ev, NULL) == EVT_OK && t->res >= 0 && t->pid >= 0) {
+			int64_t res = evt_param_s64(&ev, (uint32_t)t->res, -1);
+			uint64_t pid = (uint64_t)evt_param_s64(&ev, (uint32_t)t->pid, 0);
+
+			if (res == 0 && pid) {
+				/* child side of a clone, or a successful execve */
+				tmap_put(m, tid, pid, true);
+			} else if (t->kind == TM_CLONE && res > 0) {
+				/* parent side: the child's tgid, unless the child said it */
+				uint64_t fl = t->flags >= 0 ? evt_param_u64(&ev, (uint32_t)t->flags, 0)
+							    : 0;
+				uint64_t ptgid = tmap_get(m, tid);
+
+				ptgid = ptgid ? ptgid : tid;
+				tmap_put(m, (uint64_t)res,
+					 (fl & PPM_CL_CLONE_THREAD) ? ptgid : (uint64_t)res, false);
+			}
+		}
+	}
+	tgid = tmap_get(m, tid);
+	return tgid ? tgid : tid;
+}
+
+/* ---- replay: reader thread ---- */
+
+static void rd_publish_all(struct eng *e)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		eng_spsc_publish_sp(e->w[i].q);
+}
+
+static void *rd_main(void *arg)
+{
+	struct eng *e = arg;
+	struct tm_type *tt = calloc(EVT_TYPE_MAX, sizeof(*tt));
+	struct tmap m = {0};
+	const struct cap_tables *tabs = cap_reader_tables(e->cap);
+	unsigned batch = e->o.batch ? e->o.batch : 64;
+	uint64_t num = 0, since_flush = 0;
+	struct cap_event ce;
+	int rc = 0;
+
+	if (!tt) {
+		e->reader_err = -ENOMEM;
+		goto out_close;
+	}
+	tm_types_init(tt);
+	for (uint32_t i = 0; i < tabs->nprocs; i++)
+		tmap_put(&m, tabs->procs[i].tid, tabs->procs[i].pid, true);
+	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		unsigned owner;
+		uint64_t tgid;
+		uint8_t *p;
+
+		rc = cap_reader_next(e->cap, &ce);
+		if (rc <= 0)
+			break;
+		num++;
+		if (num == 1)
+			atomic_store_explicit(&e->first_ts, ce.hdr->ts, memory_order_relaxed);
+		atomic_store_explicit(&e->last_ts, ce.hdr->ts, memory_order_relaxed);
+		tgid = tm_event_tgid(&m, tt, ce.hdr, ce.len);
+		owner = eng_owner(e, ce.hdr->tid, tgid);
+		struct eng_spsc *q = e->w[owner].q;
+
+		if (ce.len + ENG_NUM_BYTES > eng_spsc_max_payload(q)) {
+			cnt_add(&e->oversize, 1);
+			continue;
+		}
+		p = eng_spsc_reserve_sp(q, ce.len + ENG_NUM_BYTES, ce.cpu);
+		if (!p) {
+			/* publish everything first: the worker we wait for may
+			 * be waiting for nothing but our unpublished records */
+			rd_publish_all(e);
+			if (eng_spsc_wait_space_sp(q, ce.len + ENG_NUM_BYTES, &e->stop, -1) < 0)
+				break;
+			p = eng_spsc_reserve_sp(q, ce.len + ENG_NUM_BYTES, ce.cpu);
+		}
+		memcpy(p, &num, ENG_NUM_BYTES);
+		memcpy(p + ENG_NUM_BYTES, ce.hdr, ce.len);
+		eng_spsc_commit_sp(q);
+		if (eng_spsc_pending_sp(q) >= batch)
+			eng_spsc_publish_sp(q);
+		if (++since_flush >= 16u * batch) {
+			rd_publish_all(e);
+			since_flush = 0;
+			atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
+		}
+	}
+	atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
+	if (rc < 0) {
+		e->reader_err = rc;
+		snprintf(e->reader_msg, sizeof(e->reader_msg), "%s",
+			 cap_reader_error(e->cap)->msg);
+	}
+out_close:
+	for (unsigned i = 0; i < e->n; i++)
+		eng_spsc_close_sp(e->w[i].q);
+	free(tt);
+	free(m.keys);
+	free(m.vals);
+	return NULL;
+}
+
+/* The cpu layout: one thread reads and evaluates inline, no queue. */
+static void *rd_inline_main(void *arg)
+{
+	struct eng *e = arg;
+	struct eng_worker *w = &e->w[0];
+	struct cap_event ce;
+	uint64_t num = 0;
+	int rc = 0;
+
+	w->pw = proc_worker_register(e->pt);
+	if (!w->pw) {
+		e->reader_err = -errno;
+		wk_exit(w);
+		return NULL;
+	}
+	proc_state_from_capture(w->pw, cap_reader_tables(e->cap), NULL, NULL);
+	wk_check_rules(w);
+	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		rc = cap_reader_next(e->cap, &ce);
+		if (rc <= 0)
+			break;
+		if (++num == 1)
+			atomic_store_explicit(&e->first_ts, ce.hdr->ts, memory_order_relaxed);
+		atomic_store_explicit(&e->last_ts, ce.hdr->ts, memory_order_relaxed);
+		wk_event(w, ce.hdr, ce.len, ce.cpu, num);
+		if ((num & 63) == 0) {
+			proc_worker_quiescent(w->pw);
+			wk_check_rules(w);
+			atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
+			if ((num & 4095) == 0)
+				proc_worker_purge(w->pw, ce.hdr->ts, 64);
+		}
+	}
+	atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
+	if (rc < 0) {
+		e->reader_err = rc;
+		snprintf(e->reader_msg, sizeof(e->reader_msg), "%s",
+			 cap_reader_error(e->cap)->msg);
+	}
+	wk_exit(w);
+	proc_worker_unregister(w->pw);
+	w->pw = NULL;
+	return NULL;
+}
+
+/* ---- live ---- */
+
+static int wk_live_event(void *ctx, const void *ev, size_t len)
+{
+	struct eng_worker *w = ctx;
+
+	wk_event(w, ev, (uint32_t)len, 0, ++w->live_num);
+	return 0;
+}
+
+static void *wk_live_main(void *arg)
+{
+	struct eng_worker *w = arg;
+	struct eng *e = w->e;
+	struct wk_owns own = {e, w->id};
+
+	w->pw = proc_worker_register(e->pt);
+	if (!w->pw) {
+		w->err = -errno;
+		wk_exit(w);
+		return NULL;
+	}
+	proc_state_from_procfs(w->pw, "/proc", wk_owns_fn, &own);
+	wk_check_rules(w);
+	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+		int rc;
+
+		proc_worker_offline(w->pw);
+		rc = prb_ring__poll(w->ring, 100);
+		proc_worker_online(w->pw);
+		if (rc < 0 && rc != -EINTR) {
+			w->err = rc;
+			break;
+		}
+		proc_worker_quiescent(w->pw);
+		wk_check_rules(w);
+	}
+	/* drain what the ring holds now */
+	prb_ring__consume(w->ring);
+	proc_worker_quiescent(w->pw);
+	wk_exit(w);
+	proc_worker_unregister(w->pw);
+	w->pw = NULL;
+	return NULL;
+}
+
+/* ---- lifecycle ---- */
+
+struct eng *eng_new(const struct eng_opts *o, struct rule_ruleset *rs, struct out *out)
+{
+	struct eng *e = calloc(1, sizeof(*e));
+	long ncpu;
+
+	if (!e)
+		return NULL;
+	e->o = *o;
+	e->out = out;
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	e->n = o->workers ? o->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
+	if (o->part == ENG_PART_CPU)
+		e->n = 1;
+	if (e->n > ENG_MAX_WORKERS)
+		e->n = ENG_MAX_WORKERS;
+	pthread_mutex_init(&e->names_lock, NULL);
+	atomic_init(&e->rs, rs);
+	atomic_init(&e->gen, 1);
+	{
+		struct proc_config pc = {.max_workers = 2 * ENG_MAX_WORKERS};
+
+		e->pt = proc_table_new(&pc);
+	}
+	e->w = calloc(e->n, sizeof(*e->w));
+	if (!e->pt || !e->w)
+		goto out_fail;
+	for (unsigned i = 0; i < e->n; i++) {
+		struct eng_worker *w = &e->w[i];
+
+		w->e = e;
+		w->id = i;
+		w->cnt = aligned_alloc(CL, sizeof(*w->cnt));
+		w->hits = aligned_alloc(CL, ENG_MAX_RULES * sizeof(*w->hits));
+		w->names = calloc(ENG_MAX_RULES, sizeof(*w->names));
+		if (!w->cnt || !w->hits || !w->names)
+			goto out_fail;
+		memset(w->cnt, 0, sizeof(*w->cnt));
+		memset((void *)w->hits, 0, ENG_MAX_RULES * sizeof(*w->hits));
+	}
+	return e;
+out_fail:
+	eng_free(e);
+	errno = ENOMEM;
+	return NULL;
+}
+
+unsigned eng_workers(const struct eng *e)
+{
+	return e->n;
+}
+
+static int eng_spawn(struct eng *e, void *(*fn)(void *), char *err, size_t errlen)
+{
+	atomic_store(&e->nrunning, (int)e->n);
+	for (unsigned i = 0; i < e->n; i++)
+		atomic_store(&e->w[i].cnt->running, 1);
+	for (unsigned i = 0; i < e->n; i++) {
+		int rc = pthread_create(&e->w[i].thread, NULL, fn, &e->w[i]);
+
+		if (rc) {
+			snprintf(err, errlen, "can not start worker %u: %s", i, strerror(rc));
+			/* the ones started see the stop flag (or their closed ring) */
+			for (unsigned j = i; j < e->n; j++) {
+				atomic_store(&e->w[j].cnt->running, 0);
+				atomic_fetch_sub(&e->nrunning, 1);
+			}
+			return -rc;
+		}
+		e->w[i].started = true;
+	}
+	return 0;
+}
+
+int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
+{
+	struct cap_error ce;
+	const struct cap_machine *mi;
+	size_t qb = e->o.queue_bytes ? e->o.queue_bytes : (4u << 20);
+	int rc;
+
+	e->cap = cap_reader_open(path, &ce);
+	if (!e->cap) {
+		snprintf(err, errlen, "%s: %s", path, ce.msg[0] ? ce.msg : strerror(errno));
+		return ce.err ? ce.err : -errno;
+	}
+	mi = cap_reader_machine(e->cap);
+	if (mi)
+		snprintf(e->hostname, sizeof(e->hostname), "%s", mi->hostname);
+	if (e->o.part == ENG_PART_CPU) {
+		atomic_store(&e->nrunning, 1);
+		atomic_store(&e->w[0].cnt->running, 1);
+		rc = pthread_create(&e->reader, NULL, rd_inline_main, e);
+		if (rc) {
+			snprintf(err, errlen, "can not start the reader: %s", strerror(rc));
+			return -rc;
+		}
+		e->reader_started = true;
+		return 0;
+	}
+	for (unsigned i = 0; i < e->n; i++) {
+		e->w[i].q = eng_spsc_new(qb);
+		if (!e->w[i].q) {
+			snprintf(err, errlen, "out of memory for the worker queues");
+			return -ENOMEM;
+		}
+	}
+	rc = eng_spawn(e, wk_replay_main, err, errlen);
+	if (rc < 0) {
+		for (unsigned i = 0; i < e->n; i++)
+			eng_spsc_close_sp(e->w[i].q);
+		return rc;
+	}
+	rc = pthread_create(&e->reader, NULL, rd_main, e);
+	if (rc) {
+		snprintf(err, errlen, "can not start the reader: %s", strerror(rc));
+		for (unsigned i = 0; i < e->n; i++)
+			eng_spsc_close_sp(e->w[i].q);
+		return -rc;
+	}
+	e->reader_started = true;
+	return 0;
+}
+
+int eng_start_live(struct eng *e, char *err, size_t errlen)
+{
+	struct prb_opts po;
+	int rc;
+
+	if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
+		strcpy(e->hostname, "localhost");
+	prb_opts_default(&po);
+	po.n_rings = e->n;
+	if (e->o.ring_bytes)
+		po.ring_bytes = e->o.ring_bytes;
+	po.part = e->o.part == ENG_PART_TID ? PRB_PART_TID
+		  : e->o.part == ENG_PART_CPU ? PRB_PART_CPU
+					      : PRB_PART_TGID;
+	po.err = err;
+	po.errlen = errlen;
+	e->prb = prb_open(&po);
+	if (!e->prb)
+		return -errno;
+	for (unsigned i = 0; i < e->n; i++) {
+		e->w[i].ring = prb_ring__new(e->prb, i, wk_live_event, &e->w[i]);
+		if (!e->w[i].ring) {
+			rc = -errno;
+			snprintf(err, errlen, "ring %u: %s", i, strerror(errno));
+			return rc;
+		}
+	}
+	return eng_spawn(e, wk_live_main, err, errlen);
+}
+
+void eng_stop(struct eng *e)
+{
+	atomic_store(&e->stop, 1);
+}
+
+bool eng_done(const struct eng *e)
+{
+	return atomic_load(&((struct eng *)e)->nrunning) <= 0;
+}
+
+int eng_join(struct eng *e, char *err, size_t errlen)
+{
+	if (e->reader_started) {
+		pthread_join(e->reader, NULL);
+		e->reader_started = false;
+	}
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->w[i].started) {
+			pthread_join(e->w[i].thread, NULL);
+			e->w[i].started = false;
+		}
+	}
+	if (e->reader_err) {
+		snprintf(err, errlen, "%s", e->reader_msg[0] ? e->reader_msg
+							      : strerror(-e->reader_err));
+		return e->reader_err;
+	}
+	for (unsigned i = 0; i < e->n; i++) {
+		if (e->w[i].err) {
+			snprintf(err, errlen, "worker %u: %s", i, strerror(-e->w[i].err));
+			return e->w[i].err;
+		}
+	}
+	return 0;
+}
+
+int eng_swap_rules(struct eng *e, struct rule_ruleset *rs)
+{
+	struct rule_ruleset *old = atomic_load(&e->rs);
+	uint64_t gen;
+	struct timespec ts = {0, 2 * 1000000L};
+
+	atomic_store_explicit(&e->rs, rs, memory_order_release);
+	gen = atomic_fetch_add_explicit(&e->gen, 1, memory_order_acq_rel) + 1;
+	for (unsigned tries = 0; tries < 5000; tries++) {
+		bool all = true;
+
+		for (unsigned i = 0; i < e->n; i++) {
+			struct wk_counters *c = e->w[i].cnt;
+
+			if (atomic_load_explicit(&c->running, memory_order_acquire) &&
+			    atomic_load_explicit(&c->gen, memory_order_acquire) < gen)
+				all = false;
+		}
+		if (all) {
+			pthread_mutex_lock(&e->names_lock);
+			for (unsigned i = 0; i < e->n; i++) {
+				if (atomic_load(&e->w[i].cnt->running))
+					continue;
+				/* an exited worker never switched: forget its counts */
+				for (uint32_t r = 0; r < ENG_MAX_RULES; r++)
+					atomic_store(&e->w[i].names[r], NULL);
+			}
+			rule_ruleset_free(old);
+			pthread_mutex_unlock(&e->names_lock);
+			return 0;
+		}
+		nanosleep(&ts, NULL);
+	}
+	return -ETIMEDOUT;
+}
+
+const struct rule_ruleset *eng_rules(const struct eng *e)
+{
+	return atomic_load(&((struct eng *)e)->rs);
+}
+
+void eng_stats(const struct eng *e, struct eng_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->nworkers = e->n;
+	for (unsigned i = 0; i < e->n; i++) {
+		struct eng_worker_stats *ws = &st->w[i];
+		const struct wk_counters *c = e->w[i].cnt;
+
+		ws->events = atomic_load_explicit(&c->events, memory_order_relaxed);
+		ws->rejected = atomic_load_explicit(&c->rejected, memory_order_relaxed);
+		ws->matches = atomic_load_explicit(&c->matches, memory_order_relaxed);
+		ws->alert_drops = e->out ? out_producer_drops(e->out, i) : 0;
+		if (e->prb) {
+			struct prb_ring_counters rc;
+
+			if (prb_counters(e->prb, i, &rc) == 0) {
+				ws->kernel_events = rc.events;
+				ws->kernel_drops = rc.drops + rc.clobbered;
+			}
+		}
+		st->events += ws->events;
+		st->matches += ws->matches;
+		st->kernel_events += ws->kernel_events;
+		st->kernel_drops += ws->kernel_drops;
+		st->alert_drops += ws->alert_drops;
+	}
+	st->reader_events = atomic_load_explicit(&e->reader_events, memory_order_relaxed);
+	st->oversize = atomic_load_explicit(&e->oversize, memory_order_relaxed);
+	st->first_ts = atomic_load_explicit(&e->first_ts, memory_order_relaxed);
+	st->last_ts = atomic_load_explicit(&e->last_ts, memory_order_relaxed);
+}
+
+uint64_t eng_rule_hits(const struct eng *e, uint32_t index)
+{
+	uint64_t n = 0;
+
+	if (index >= ENG_MAX_RULES)
+		return 0;
+	for (unsigned i = 0; i < e->n; i++)
+		n += atomic_load_explicit(&e->w[i].hits[index], memory_order_relaxed);
+	return n;
+}
+
+void eng_rule_hits_foreach(struct eng *e, void (*fn)(void *arg, const char *rule, uint64_t n),
+			   void *arg)
+{
+	pthread_mutex_lock(&e->names_lock);
+	for (uint32_t r = 0; r < ENG_MAX_RULES; r++) {
+		const char *name = NULL;
+
+		for (unsigned i = 0; i < e->n && !name; i++)
+			name = atomic_load_explicit(&e->w[i].names[r], memory_order_relaxed);
+		if (name)
+			fn(arg, name, eng_rule_hits(e, r));
+	}
+	pthread_mutex_unlock(&e->names_lock);
+}
+
+struct proc_table *eng_proc_table(const struct eng *e)
+{
+	return e->pt;
+}
+
+void eng_free(struct eng *e)
+{
+	if (!e)
+		return;
+	if (e->w) {
+		for (unsigned i = 0; i < e->n; i++) {
+			prb_ring__free(e->w[i].ring);
+			eng_spsc_free(e->w[i].q);
+			free(e->w[i].cnt);
+			free((void *)e->w[i].hits);
+			free((void *)e->w[i].names);
+		}
+	}
+	prb_close(e->prb);
+	free(e->w);
+	rule_ruleset_free(atomic_load(&e->rs));
+	proc_table_destroy(e->pt);
+	cap_reader_close(e->cap);
+	free(e);
+}
