@@ -394,6 +394,9 @@ struct upd {
 
 static int set_ref_fd(struct upd *u, int64_t fd)
 {
+	/* an int32 -1 widened without its sign (old layouts, converted) */
+	if (fd > INT32_MAX && fd <= UINT32_MAX)
+		fd = (int32_t)(uint32_t)fd;
 	u->ref->fdnum = fd;
 	u->ref->fd = u->thr ? proc_fd_get(u->w, u->thr, fd) : NULL;
 	return u->ref->fd ? 0 : -ENOENT;

@@ -9,9 +9,9 @@
 #include <fcntl.h>
 
 #include "t.h"
-#include "evb.h"
+#include "test_update_evb.h"
 #include "state_test_util.h"
-#include "upd_test.h"
+#include "test_update_view.h"
 
 #define CL_THREAD 0x2000u
 

@@ -1,5 +1,5 @@
 /*
- * evb.h - build events in the libs layout for the state tests: a header,
+ * test_update_evb.h - build events in the libs layout for the state tests: a header,
  * u16 parameter lengths (u32 for large-payload types), then the bytes.
  * Parameters are given as typed items; missing trailing parameters of the
  * table entry are left empty.

@@ -1,5 +1,5 @@
 /*
- * upd_test.h - helpers of the update/procfs tests: replaying a capture
+ * test_update_view.h - helpers of the update/procfs tests: replaying a capture
  * through the state with one or more workers, and rendering what the
  * state says about an event the way sysdig prints it (proc.name,
  * proc.pname, proc.cmdline, proc.cwd, fd.name, ...).
