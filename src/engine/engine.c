@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +52,7 @@ struct eng_worker {
 	struct rule_worker *rw;
 	uint64_t gen;
 	uint64_t live_num;
+	uint64_t last_ts; /* time of the last event this worker processed */
 	struct evt_stats evst;
 	struct wk_counters *cnt;
 	_Atomic uint64_t *hits; /* ENG_MAX_RULES, written by this worker */
@@ -81,6 +83,7 @@ struct eng {
 	pthread_mutex_t names_lock; /* rule names vs. a ruleset being freed */
 	_Atomic int stop;
 	_Atomic int nrunning;
+	_Atomic unsigned nseeded; /* replay: workers done seeding from the tables */
 };
 
 int eng_partition_parse(const char *s, enum eng_partition *out)
@@ -105,6 +108,20 @@ static inline void cnt_add(_Atomic uint64_t *c, uint64_t v)
 {
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + v,
 			      memory_order_relaxed);
+}
+
+/* Event types the reader and the workers treat specially (filled once by
+ * eng_types_init, read-only afterwards). */
+enum { TM_NONE = 0, TM_CLONE, TM_EXEC, TM_EXIT };
+static uint8_t eng_type_kind[EVT_TYPE_MAX];
+
+/* One event finished (release: the reader's barrier reads it with acquire
+ * and then knows every state write of the event is visible). */
+static inline void wk_done(struct eng_worker *w)
+{
+	atomic_store_explicit(&w->cnt->events,
+			      atomic_load_explicit(&w->cnt->events, memory_order_relaxed) + 1,
+			      memory_order_release);
 }
 
 /* ---- the per-event pipeline (worker thread) ---- */
@@ -175,11 +192,12 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	struct proc_evt_ref ref;
 	struct fld_ctx ctx;
 
-	cnt_add(&w->cnt->events, 1);
 	if (evt_decode(buf, len, &ev, &w->evst) != EVT_OK) {
 		cnt_add(&w->cnt->rejected, 1);
+		wk_done(w);
 		return;
 	}
+	w->last_ts = ev.hdr->ts;
 	proc_event_apply(w->pw, &ev, cpu, &ref);
 	memset(&ctx, 0, sizeof(ctx));
 	ctx.ev = &ev;
@@ -195,6 +213,12 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	if (w->rw)
 		rule_eval(w->rs, w->rw, &ctx, !w->e->o.match_all, wk_on_match, w);
 	proc_event_done(w->pw, &ref);
+	/* a procexit ends the batch at once: the thread becomes a tomb now,
+	 * not at whatever batch boundary the queue happened to make, so what
+	 * later events see does not depend on batching */
+	if (ev.hdr->type < EVT_TYPE_MAX && eng_type_kind[ev.hdr->type] == TM_EXIT)
+		proc_worker_quiescent(w->pw);
+	wk_done(w);
 }
 
 /* Between batches: move to a new ruleset if one was installed. */
@@ -263,6 +287,9 @@ static void *wk_replay_main(void *arg)
 	} else {
 		proc_state_from_capture(w->pw, cap_reader_tables(e->cap), wk_owns_fn, &own);
 	}
+	/* release: the reader waits for every worker's seeding before the
+	 * first event, so no event meets a half-seeded table */
+	atomic_fetch_add_explicit(&e->nseeded, 1, memory_order_release);
 	wk_check_rules(w);
 	for (;;) {
 		const void *pl;
@@ -286,18 +313,21 @@ static void *wk_replay_main(void *arg)
 			uint64_t num;
 
 			memcpy(&num, pl, sizeof(num));
-			if (w->pw)
-				wk_event(w, (const uint8_t *)pl + ENG_NUM_BYTES,
-					 len - ENG_NUM_BYTES, cpu, num);
+			if (!w->pw)
+				continue;
+			wk_event(w, (const uint8_t *)pl + ENG_NUM_BYTES, len - ENG_NUM_BYTES,
+				 cpu, num);
+			/* the same cadence as the single-consumer layout, so state
+			 * transitions tied to quiescent states (exited threads
+			 * becoming tombs) happen at the same events */
+			if ((num & 63) == 0)
+				proc_worker_quiescent(w->pw);
 		}
 		eng_spsc_release_sc(w->q);
 		if (w->pw) {
 			proc_worker_quiescent(w->pw);
 			if ((++batches & 63) == 0)
-				proc_worker_purge(w->pw,
-						  atomic_load_explicit(&e->last_ts,
-								       memory_order_relaxed),
-						  64);
+				proc_worker_purge(w->pw, w->last_ts, 64);
 		}
 	}
 	wk_exit(w);
@@ -408,7 +438,6 @@ static void tmap_del(struct tmap *m, uint64_t k)
 }
 
 /* Per event type: what the reader needs from it to keep the map. */
-enum { TM_NONE = 0, TM_CLONE, TM_EXEC, TM_EXIT };
 
 struct tm_type {
 	uint8_t kind;
@@ -417,8 +446,8 @@ struct tm_type {
 
 static void tm_types_init(struct tm_type *tt)
 {
-	for (uint32_t t = 0; t < evt_table_size && t < EVT_TYPE_MAX; t++) {
-		const struct evt_info *in = evt_info((uint16_t)t);
+	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
+		const struct evt_info *in = t < evt_table_size ? evt_info((uint16_t)t) : NULL;
 
 		tt[t].kind = TM_NONE;
 		tt[t].res = tt[t].pid = tt[t].flags = -1;
@@ -449,6 +478,22 @@ static void tm_types_init(struct tm_type *tt)
 }
 
 #define PPM_CL_CLONE_THREAD 0x2000u
+
+static pthread_once_t eng_types_once = PTHREAD_ONCE_INIT;
+
+static void eng_types_fill(void)
+{
+	static struct tm_type tt[EVT_TYPE_MAX];
+
+	tm_types_init(tt);
+	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++)
+		eng_type_kind[t] = tt[t].kind;
+}
+
+static void eng_types_init(void)
+{
+	pthread_once(&eng_types_once, eng_types_fill);
+}
 
 /* The tgid of the event's thread; updates the map from the event first. */
 static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const struct evt_hdr *h,
@@ -496,6 +541,33 @@ static void rd_publish_all(struct eng *e)
 		eng_spsc_publish_sp(e->w[i].q);
 }
 
+/*
+ * Cross-partition barrier (N > 1): wait until every worker has finished every
+ * event dispatched to it. The reader calls it around events that create,
+ * re-image or end a process (clone, execve, procexit exits): those are the
+ * only events whose effects other partitions read (a child's parent, an
+ * ancestor's name), so ordering them against everything else makes the alerts
+ * of a replay independent of the number of workers and of timing. They are
+ * rare (well under 1% of syscalls), so the barrier costs little.
+ */
+static void rd_barrier(struct eng *e, const uint64_t *dispatched)
+{
+	rd_publish_all(e);
+	for (unsigned i = 0; i < e->n; i++) {
+		unsigned spins = 0;
+
+		while (atomic_load_explicit(&e->w[i].cnt->events, memory_order_acquire) <
+		       dispatched[i]) {
+			if (atomic_load_explicit(&e->stop, memory_order_relaxed) ||
+			    !atomic_load_explicit(&e->w[i].cnt->running, memory_order_relaxed))
+				return;
+			if (++spins < 64)
+				continue;
+			sched_yield();
+		}
+	}
+}
+
 static void *rd_main(void *arg)
 {
 	struct eng *e = arg;
@@ -504,6 +576,7 @@ static void *rd_main(void *arg)
 	const struct cap_tables *tabs = cap_reader_tables(e->cap);
 	unsigned batch = e->o.batch ? e->o.batch : 64;
 	uint64_t num = 0, since_flush = 0;
+	uint64_t dispatched[ENG_MAX_WORKERS] = {0};
 	struct cap_event ce;
 	int rc = 0;
 
@@ -514,6 +587,9 @@ static void *rd_main(void *arg)
 	tm_types_init(tt);
 	for (uint32_t i = 0; i < tabs->nprocs; i++)
 		tmap_put(&m, tabs->procs[i].tid, tabs->procs[i].pid, true);
+	while (atomic_load_explicit(&e->nseeded, memory_order_acquire) < e->n &&
+	       !atomic_load_explicit(&e->stop, memory_order_relaxed))
+		sched_yield();
 	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
 		unsigned owner;
 		uint64_t tgid;
@@ -529,6 +605,11 @@ static void *rd_main(void *arg)
 		tgid = tm_event_tgid(&m, tt, ce.hdr, ce.len);
 		owner = eng_owner(e, ce.hdr->tid, tgid);
 		struct eng_spsc *q = e->w[owner].q;
+		bool barrier = e->n > 1 && ce.hdr->type < EVT_TYPE_MAX &&
+			       tt[ce.hdr->type].kind != TM_NONE;
+
+		if (barrier)
+			rd_barrier(e, dispatched);
 
 		if (ce.len + ENG_NUM_BYTES > eng_spsc_max_payload(q)) {
 			cnt_add(&e->oversize, 1);
@@ -546,7 +627,10 @@ static void *rd_main(void *arg)
 		memcpy(p, &num, ENG_NUM_BYTES);
 		memcpy(p + ENG_NUM_BYTES, ce.hdr, ce.len);
 		eng_spsc_commit_sp(q);
-		if (eng_spsc_pending_sp(q) >= batch)
+		dispatched[owner]++;
+		if (barrier)
+			rd_barrier(e, dispatched);
+		else if (eng_spsc_pending_sp(q) >= batch)
 			eng_spsc_publish_sp(q);
 		if (++since_flush >= 16u * batch) {
 			rd_publish_all(e);
@@ -671,6 +755,7 @@ struct eng *eng_new(const struct eng_opts *o, struct rule_ruleset *rs, struct ou
 		return NULL;
 	e->o = *o;
 	e->out = out;
+	eng_types_init();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	e->n = o->workers ? o->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
 	if (o->part == ENG_PART_CPU)
