@@ -301,8 +301,10 @@ static void load_fd(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid, in
 			fi.type = s->type;
 			fi.sock = &sock;
 			if (s->type == PROC_FD_UNIX_SOCK) {
-				snprintf(name, sizeof(name), "%" PRIx64 "->0 %s",
-					 *(const uint64_t *)(const void *)s->s.sip,
+				uint64_t addr;
+
+				memcpy(&addr, s->s.sip, sizeof(addr)); /* sip is a byte array */
+				snprintf(name, sizeof(name), "%" PRIx64 "->0 %s", addr,
 					 s->path ? s->path : "");
 				fi.name = name;
 			} else if (s->listening) {

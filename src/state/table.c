@@ -143,9 +143,22 @@ static void budget_give(struct proc_worker *w)
 
 /* ---- processes ----------------------------------------------------------- */
 
+/* Zeroed memory aligned as @size's type asks (processes and threads keep
+ * their owner-written fields on a cache line of their own, so plain calloc's
+ * 16-byte alignment is not enough). sizeof of such a type is a multiple of
+ * its alignment, as aligned_alloc requires. */
+static void *zalloc_aligned(size_t size)
+{
+	void *p = aligned_alloc(CACHELINE, (size + CACHELINE - 1) & ~(size_t)(CACHELINE - 1));
+
+	if (p)
+		memset(p, 0, size);
+	return p;
+}
+
 static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
 {
-	struct proc_process *p = calloc(1, sizeof(*p));
+	struct proc_process *p = zalloc_aligned(sizeof(*p));
 
 	if (!p) {
 		CNT_INC(w, alloc_failures);
@@ -243,7 +256,7 @@ static struct proc_thread *thread_alloc(struct proc_worker *w, struct proc_proce
 		errno = ENOSPC;
 		return NULL;
 	}
-	thr = calloc(1, sizeof(*thr));
+	thr = zalloc_aligned(sizeof(*thr));
 	if (!thr) {
 		budget_give(w);
 		CNT_INC(w, alloc_failures);
@@ -322,10 +335,14 @@ static void tomb_expire(struct proc_worker *w, struct proc_thread *thr)
 
 static void flush_pending(struct proc_worker *w)
 {
-	struct proc_thread *thr, *tmp;
+	struct cds_list_head *pos, *next;
 
-	cds_list_for_each_entry_safe(thr, tmp, &w->pending, olink)
-		entomb(w, thr, LD(thr->dead_ts));
+	/* The _entry_ iterators of liburcu form a bogus entry pointer from the
+	 * list head (undefined behaviour for our cache-aligned types): walk the
+	 * nodes and take the entry of real nodes only. */
+	cds_list_for_each_safe(pos, next, &w->pending)
+		entomb(w, cds_list_entry(pos, struct proc_thread, olink),
+		       LD(cds_list_entry(pos, struct proc_thread, olink)->dead_ts));
 }
 
 /* Mark thr exited; it is entombed at the next quiescent state. */
@@ -492,7 +509,8 @@ int proc_thread_clone(struct proc_worker *w, const struct proc_spawn *s, struct 
 int proc_thread_exec(struct proc_worker *w, const struct proc_spawn *s, struct proc_thread **out)
 {
 	uint64_t tgid = s->tgid ? s->tgid : s->tid;
-	struct proc_thread *caller, *lead, *thr, *tmp;
+	struct proc_thread *caller, *lead, *thr;
+	struct cds_list_head *pos, *next;
 	struct proc_process *p;
 	struct proc_img_src src;
 	int err, err2 = 0;
@@ -522,9 +540,11 @@ int proc_thread_exec(struct proc_worker *w, const struct proc_spawn *s, struct p
 		thread_publish(w, lead, tgid);
 	}
 	/* de_thread: after execve the process has one thread, tid == tgid */
-	cds_list_for_each_entry_safe(thr, tmp, &p->threads, plink)
+	cds_list_for_each_safe(pos, next, &p->threads) {
+		thr = cds_list_entry(pos, struct proc_thread, plink);
 		if (thr != lead && LD(thr->state) == PROC_LIVE)
 			thread_mark_exiting(w, thr, tgid, s->ts);
+	}
 
 	proc_img_src_from_spawn(&src, s, NULL);
 	if (!(s->flags & PROC_SPAWN_HAVE_CAPS) && p->img) {
@@ -999,8 +1019,8 @@ static unsigned nworkers(const struct proc_table *t)
 
 void proc_table_destroy(struct proc_table *t)
 {
-	struct proc_thread *thr, *tt;
-	struct proc_process *p, *pt;
+	struct cds_list_head *pos, *next;
+	struct proc_process *p;
 	struct cds_list_head *lists[3];
 	unsigned i, l;
 
@@ -1015,8 +1035,9 @@ void proc_table_destroy(struct proc_table *t)
 		lists[1] = &w->pending;
 		lists[2] = &w->tombs;
 		for (l = 0; l < 3; l++)
-			cds_list_for_each_entry(thr, lists[l], olink)
-				cds_lfht_del(t->index, &thr->node);
+			cds_list_for_each(pos, lists[l])
+				cds_lfht_del(t->index,
+					     &cds_list_entry(pos, struct proc_thread, olink)->node);
 	}
 	rcu_unregister_thread();
 	for (i = 0; i < nworkers(t); i++) {
@@ -1026,9 +1047,10 @@ void proc_table_destroy(struct proc_table *t)
 		lists[1] = &w->pending;
 		lists[2] = &w->tombs;
 		for (l = 0; l < 3; l++)
-			cds_list_for_each_entry_safe(thr, tt, lists[l], olink)
-				free(thr);
-		cds_list_for_each_entry_safe(p, pt, &w->procs, olink) {
+			cds_list_for_each_safe(pos, next, lists[l])
+				free(cds_list_entry(pos, struct proc_thread, olink));
+		cds_list_for_each_safe(pos, next, &w->procs) {
+			p = cds_list_entry(pos, struct proc_process, olink);
 			proc_fdtable_free(&p->fds);
 			process_free_now(p);
 		}
