@@ -450,6 +450,9 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 		{"json", no_argument, NULL, 'j'},
 		{"stats-interval", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
+		/* the options of the first replay command, kept working */
+		{"all-matches", no_argument, NULL, 'A'},
+		{"min-priority", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -490,6 +493,21 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 			break;
 		case 'j':
 			co->json = true;
+			break;
+		case 'A':
+		case 'p':
+			co->overrides = realloc(co->overrides,
+						(co->noverrides + 1) * sizeof(*co->overrides));
+			if (!co->overrides)
+				return -ENOMEM;
+			if (c == 'A') {
+				co->overrides[co->noverrides++] = "rule_matching=all";
+			} else {
+				static char prio[64];
+
+				snprintf(prio, sizeof(prio), "priority=%s", optarg);
+				co->overrides[co->noverrides++] = prio;
+			}
 			break;
 		case 'M':
 		case 'S':

@@ -32,8 +32,10 @@ int main(int argc, char **argv)
 		return cmd_validate(argc - 1, argv + 1);
 	if (argc >= 2 && strcmp(argv[1], "--list-fields") == 0)
 		return cmd_list_fields(argc - 1, argv + 1);
-	if (argc >= 2 && (strcmp(argv[1], "-r") == 0 || strcmp(argv[1], "-e") == 0))
-		return cmd_replay(argc, argv);
+	/* the multi-worker engine is the main path; cmd_replay (the first,
+	 * single-threaded one) stays for `peregrine replay ...` */
+	if (argc >= 2 && strcmp(argv[1], "replay") == 0)
+		return cmd_replay(argc - 1, argv + 1);
 	if (argc >= 2 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
 		usage(stdout);
 		return CLI_EXIT_OK;

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <syslog.h>
@@ -167,6 +168,12 @@ static int syslog_connect(struct out *o)
 		close(fd);
 		return e;
 	}
+	{
+		/* a busy syslog daemon may hold us, but never past output_timeout */
+		struct timeval tv = {o->cfg.timeout_ms / 1000, (o->cfg.timeout_ms % 1000) * 1000};
+
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	}
 	o->syslog_fd = fd;
 	return 0;
 }
@@ -192,9 +199,11 @@ static void syslog_write(struct out *o, uint32_t prio, const char *line, size_t 
 					  (int)getpid());
 	iov[1].iov_base = (void *)line;
 	iov[1].iov_len = n;
-	if (sendmsg(o->syslog_fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT) < 0) {
-		close(o->syslog_fd);
-		o->syslog_fd = -1;
+	if (sendmsg(o->syslog_fd, &mh, MSG_NOSIGNAL) < 0) {
+		if (errno != EAGAIN) {
+			close(o->syslog_fd);
+			o->syslog_fd = -1;
+		}
 		cnt_inc(&o->sink_fail[OUT_SINK_SYSLOG]);
 		return;
 	}
