@@ -1,0 +1,70 @@
+#!/bin/bash
+# section_replay.sh - replay throughput of the multi-worker engine with
+# falco_rules.yaml over a generated capture: events/s for 1 and 2 workers,
+# tgid and tid partitioning, skew 0 and 4, the cpu (single-consumer) layout,
+# and `sysdig -r FILE "<condition>"` on the same file in the same run.
+# Prints markdown. Honors $EVENTS (default 10000000) and $RUNS (default 3).
+set -euo pipefail
+: "${BUILD:=build}" "${FIXTURES:=$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}"
+EVENTS=${EVENTS:-10000000}
+RUNS=${RUNS:-3}
+P="$BUILD/peregrine"
+RULES="$FIXTURES/rules/falco_rules.yaml"
+mkdir -p "$BUILD/bench"
+
+cap() {
+	local f="$BUILD/bench/replay_$1_$EVENTS.scap"
+	[ -s "$f" ] || "$P" capture gen -o "$f" --events "$EVENTS" --procs 200 --skew "$1" --seed 11 >&2
+	echo "$f"
+}
+# median events/s of RUNS replays
+evps() {
+	local f=$1
+	shift
+	for _ in $(seq "$RUNS"); do
+		"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
+			sed -n 's/^Events processed: \([0-9]*\) in \([0-9.]*\) s.*/\1 \2/p' |
+			awk '{printf "%.0f\n", $1 / $2}'
+	done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+}
+wall() {
+	local t0 t1
+	t0=$(date +%s.%N)
+	"$@" >/dev/null 2>&1 || true
+	t1=$(date +%s.%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
+}
+
+echo "## Replay throughput (multi-worker engine, falco_rules.yaml)"
+echo
+echo "\`peregrine --workers W --partition P -r falco_rules.yaml -e FILE\` on a generated capture of"
+echo "$EVENTS events (200 processes), alerts not printed; median of $RUNS runs; $(nproc) cores."
+echo "The reader thread is a third thread next to the workers."
+echo
+echo "| skew | layout | events/s |"
+echo "|---|---|---|"
+declare -A R
+for skew in 0 4; do
+	f=$(cap $skew)
+	R[$skew.cpu]=$(evps "$f" --partition cpu)
+	echo "| $skew | cpu (1 consumer, inline) | ${R[$skew.cpu]} |"
+	for part in tgid tid; do
+		for w in 1 2; do
+			R[$skew.$part.$w]=$(evps "$f" --workers $w --partition $part)
+			echo "| $skew | $part, $w worker(s) | ${R[$skew.$part.$w]} |"
+		done
+	done
+done
+f=$(cap 0)
+echo
+r=$(awk -v a="${R[0.tgid.2]}" -v b="${R[0.tgid.1]}" 'BEGIN {printf "%.2f", a / b}')
+echo "2-worker / 1-worker at skew 0 (tgid): **${r}x** (target >= 1.8x)."
+if command -v sysdig >/dev/null; then
+	cond='evt.type in (execve, execveat) and evt.dir=< and proc.name in (bash, sh, zsh)'
+	s=$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done | sort -g |
+		awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	echo
+	echo "Same run: \`sysdig -r FILE \"$cond\"\` (one condition, libs single-threaded):"
+	echo "$(awk -v e="$EVENTS" -v s="$s" 'BEGIN {printf "%.0f", e / s}') events/s ($s s)."
+fi
+echo
