@@ -78,8 +78,9 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg)
 		c.proc = ref.proc;
 		c.fd = ref.fd;
 		c.fdnum = ref.fdnum;
-		/* procinfo meta events are hidden from filters and rules, as in libs */
-		if (ce.hdr->type != EVT_PROCINFO_E)
+		/* meta events (procinfo, useradded, ...) feed the state only: libs
+		 * numbers them but hides them from filters and rules */
+		if (ev.info->origin != ECAT_METAEVENT)
 			stop = fn(arg, &c);
 		proc_event_done(pw, &ref);
 		if (num % REPLAY_BATCH == 0)

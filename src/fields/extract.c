@@ -244,9 +244,9 @@ static bool has_res(const struct evt *ev)
 	if (ev->hdr->type == EVT_GENERIC_X)
 		return false;
 	p = &ev->info->params[0];
-	return p->type == EPT_ERRNO || p->type == EPT_FD || p->type == EPT_PID ||
-	       p->type == EPT_FD32 || p->type == EPT_PID32 || p->type == EPT_INT64 ||
-	       p->type == EPT_INT32;
+	(void)p;
+	return p->type != EPT_CHARBUF && p->type != EPT_BYTEBUF && p->type != EPT_FSPATH &&
+	       ev->plen[0] >= 4;
 }
 
 static int64_t res_value(const struct evt *ev)
@@ -457,6 +457,26 @@ bool fld_sc_known(const char *name, size_t len)
 	return false;
 }
 
+/* libs names I/O events after the kind of fd they act on. */
+static const char *io_category(const struct fld_ctx *c)
+{
+	if (!c->fd)
+		return "unknown";
+	switch (c->fd->type) {
+	case PROC_FD_FILE:
+	case PROC_FD_DIRECTORY:
+		return "file";
+	case PROC_FD_IPV4_SOCK:
+	case PROC_FD_IPV6_SOCK:
+		return "net";
+	case PROC_FD_UNIX_SOCK:
+	case PROC_FD_PIPE:
+		return "IPC";
+	default:
+		return "unknown";
+	}
+}
+
 static bool ex_event(struct fld_worker *fw, const struct fld_ctx *c, const struct fld_ref *r,
 		     struct out *o)
 {
@@ -490,6 +510,9 @@ static bool ex_event(struct fld_worker *fw, const struct fld_ctx *c, const struc
 			return false;
 		return set_cstr(o, event_name(ev));
 	case FLD_EVT_CATEGORY:
+		if (ev->info->category == ECAT_IO_READ || ev->info->category == ECAT_IO_WRITE ||
+		    ev->info->category == ECAT_IO_OTHER)
+			return set_cstr(o, io_category(c));
 		return set_cstr(o, (unsigned)ev->info->category <
 						   sizeof(cat_names) / sizeof(cat_names[0]) &&
 					   cat_names[ev->info->category] ?
@@ -1150,6 +1173,10 @@ static bool ex_fd(struct fld_worker *fw, const struct fld_ctx *c, const struct f
 	default:
 		break;
 	}
+	/* libs: a socket with no role yet (neither connected nor a server) has no tuple */
+	if (is_ip_sock(fd) && !(fd->flags & (PROC_FD_F_SERVER | PROC_FD_F_CLIENT)) &&
+	    id != FLD_FD_L4PROTO && id != FLD_FD_SOCKFAMILY && id != FLD_FD_IS_SERVER)
+		return false;
 	if (!is_ip_sock(fd)) {
 		if (fd && id == FLD_FD_SOCKFAMILY && fd->type == PROC_FD_UNIX_SOCK)
 			return set_cstr(o, "unix");

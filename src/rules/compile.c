@@ -1030,8 +1030,11 @@ static void tset_not(struct tset *s)
 		s->w[i] = ~s->w[i] & all_types.w[i];
 }
 
+static bool tset_empty(const struct tset *a);
+
 static void tset_add_name(struct tset *s, const char *name, size_t len)
 {
+	struct tset own = { { 0 } };
 	uint32_t t;
 
 	for (t = 0; t < evt_table_size && t < EVT_TYPE_MAX; t++) {
@@ -1039,10 +1042,12 @@ static void tset_add_name(struct tset *s, const char *name, size_t len)
 
 		if (info && info->name && strlen(info->name) == len &&
 		    memcmp(info->name, name, len) == 0)
-			s->w[t / 64] |= 1ull << (t % 64);
+			own.w[t / 64] |= 1ull << (t % 64);
 	}
+	for (t = 0; t < RS_TYPE_WORDS; t++)
+		s->w[t] |= own.w[t];
 	/* system calls without an event of their own arrive as generic events */
-	if (fld_sc_known(name, len)) {
+	if (fld_sc_known(name, len) && tset_empty(&own)) {
 		s->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
 		s->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
 	}
@@ -1118,8 +1123,12 @@ static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg
 		for (i = 0; i < chk->nvals; i++)
 			tset_add_name(out, chk->vals[i].s, chk->vals[i].len);
 		eq = chk->op != FLT_OP_NE;
-		if (eq == neg)
+		if (eq == neg) {
 			tset_not(out);
+			/* a generic event may be any other system call */
+			out->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
+			out->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
+		}
 		return;
 	}
 	default:
