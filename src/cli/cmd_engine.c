@@ -272,10 +272,12 @@ static size_t ce_stats_json(struct ce_run *r, char *buf, size_t cap, double elap
 			  i ? "," : "", es.w[i].events, es.w[i].matches, es.w[i].alert_drops,
 			  es.w[i].kernel_drops);
 	cb_printf(&b,
-		  "],\"kernel_drops\":%" PRIu64 ",\"outputs_queue_num_drops\":%" PRIu64
+		  "],\"kernel_events\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
+		  ",\"outputs_queue_num_drops\":%" PRIu64
 		  ",\"alerts_written\":%" PRIu64 ",\"threads\":%" PRIu64 ",\"purged\":%" PRIu64
 		  ",\"table_full\":%" PRIu64 ",\"rule_matches\":{",
-		  es.kernel_drops, os.queue_drops, os.written, ps.live_threads, ps.purged,
+		  es.kernel_events, es.kernel_drops, os.queue_drops, os.written, ps.live_threads,
+		  ps.purged,
 		  ps.table_full);
 	eng_rule_hits_foreach(r->eng, ce_hit_json, &h);
 	cb_printf(&b, "}}");
