@@ -65,6 +65,13 @@ static size_t parse_field(const char *s, size_t len, struct fld_ref *ref, const 
 			continue;
 		has_arg = try < len && s[try] == '[';
 		if (has_arg) {
+			/* "%proc.name[%proc.pid]": a field without arguments ends at '[' */
+			const struct fld_def *d = fld_lookup(s, try);
+
+			if (d && d->argk == FLD_ARG_NONE)
+				has_arg = false;
+		}
+		if (has_arg) {
 			const char *close = memchr(s + try, ']', len - try);
 
 			if (!close) {

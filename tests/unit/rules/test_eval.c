@@ -1,0 +1,199 @@
+/*
+ * test_eval.c - the evaluator over the shared captures: the evaluation
+ * facts the brief fixes, operators sysdig 0.29 lacks checked against
+ * equivalent conditions, exceptions, first/all matching and output
+ * rendering at match time.
+ */
+#include <errno.h>
+
+#include "capture/capture.h"
+#include "rules/ruleset.h"
+#include "state/state.h"
+#include "t.h"
+
+struct counter {
+	int matches;
+	char first_output[512];
+};
+
+static int on_match(void *arg, const struct rule_match *m)
+{
+	struct counter *c = arg;
+
+	if (!c->matches++)
+		rule_match__output(m, c->first_output, sizeof(c->first_output));
+	return 0;
+}
+
+/* Replay @cap through the state and @rs; the number of matches (-1 on error). */
+static int run(const char *cap, const struct rule_ruleset *rs, bool first_only,
+	       struct counter *cnt)
+{
+	struct proc_table *pt = proc_table_new(NULL);
+	struct proc_worker *pw = pt ? proc_worker_register(pt) : NULL;
+	struct rule_worker *w = rule_worker_new(rs);
+	struct cap_reader *r = cap_reader_open(cap, NULL);
+	struct cap_event ce;
+	struct fld_ctx c = { 0 };
+	int rc;
+
+	if (!pw || !w || !r)
+		return -1;
+	proc_state_from_capture(pw, cap_reader_tables(r), NULL, NULL);
+	c.pw = pw;
+	while ((rc = cap_reader_next(r, &ce)) > 0) {
+		struct proc_evt_ref ref;
+		struct evt ev;
+
+		if (evt_decode(ce.hdr, ce.len, &ev, NULL) != EVT_OK)
+			return -1;
+		proc_event_apply(pw, &ev, ce.cpu, &ref);
+		c.ev = &ev;
+		c.cpu = ce.cpu;
+		c.num++;
+		c.thr = ref.thr;
+		c.proc = ref.proc;
+		c.fd = ref.fd;
+		c.fdnum = ref.fdnum;
+		if (ev.info->origin != ECAT_METAEVENT)
+			rule_eval(rs, w, &c, first_only, on_match, cnt);
+		proc_event_done(pw, &ref);
+		proc_worker_quiescent(pw);
+	}
+	cap_reader_close(r);
+	rule_worker_free(w);
+	proc_worker_unregister(pw);
+	proc_table_destroy(pt);
+	return rc < 0 ? -1 : cnt->matches;
+}
+
+static int count(const char *capname, const char *cond)
+{
+	struct diag_list *dl = diag_list_new();
+	struct rule_ruleset *rs = rule_compile_condition("c", cond, dl);
+	struct counter cnt = { 0 };
+	char path[256];
+	int n;
+
+	if (!rs) {
+		diag_list__render(dl, stdout);
+		diag_list_free(dl);
+		return -1;
+	}
+	snprintf(path, sizeof(path), "captures/%s", capname);
+	n = run(t_fixture(path), rs, true, &cnt);
+	rule_ruleset_free(rs);
+	diag_list_free(dl);
+	return n;
+}
+
+static int count_rules(const char *capname, const char *yaml, bool first_only,
+		       struct counter *cnt)
+{
+	struct diag_list *dl = diag_list_new();
+	struct rule_set *set = rule_set_new();
+	struct rule_ruleset *rs = NULL;
+	char path[256];
+	int n = -1;
+
+	if (rule_set_load_string(set, "t.yaml", yaml, strlen(yaml), dl) == 0)
+		rs = rule_compile(set, NULL, dl);
+	if (rs) {
+		snprintf(path, sizeof(path), "captures/%s", capname);
+		n = run(t_fixture(path), rs, first_only, cnt);
+	} else {
+		diag_list__render(dl, stdout);
+	}
+	rule_ruleset_free(rs);
+	rule_set_free(set);
+	diag_list_free(dl);
+	return n;
+}
+
+T_TEST(test_facts)
+{
+	T_EQ_INT(count("cat_write.scap", "evt.type=open and proc.name in (cat)"), 8);
+	T_EQ_INT(count("syscall.scap", "evt.type=madvise and evt.dir=<"), 2);
+	T_EQ_INT(count("syscall.scap", "evt.type=open and evt.dir=< and fd.name=/dev/null"), 2);
+}
+
+/* Pairs of conditions that must select the same events. */
+static const char *const equiv[][2] = {
+	{ "fd.name regex '/etc/.*'", "fd.name startswith /etc/" },
+	{ "fd.name regex 'lib'", "fd.name = lib" },
+	{ "fd.name iglob '/ETC/*'", "fd.name glob '/etc/*'" },
+	{ "proc.name intersects (cat, bash, curl)", "proc.name in (cat, bash, curl)" },
+	{ "evt.buffer bcontains 2f6465762f", "evt.buffer contains /dev/" },
+	{ "evt.buffer bstartswith 2f", "evt.buffer startswith /" },
+	{ "toupper(proc.name) = CURL", "proc.name = curl" },
+	{ "tolower(proc.name) = curl", "proc.name = curl" },
+	{ "basename(fd.name) = ld.so.cache", "fd.filename = ld.so.cache" },
+	{ "len(proc.name) = 4", "proc.name in (curl, bash)" },
+	{ "fd.name startswith anyof (/etc, /lib)",
+	  "fd.name startswith /etc or fd.name startswith /lib" },
+	{ "fd.name contains allof (lib, so)", "fd.name contains lib and fd.name contains so" },
+	{ "fd.name pmatch (/usr/lib/x86_64-linux-gnu)", "fd.directory = /usr/lib/x86_64-linux-gnu" },
+	{ "proc.aname = bash", "proc.aname[1] = bash or proc.aname[2] = bash or "
+			      "proc.aname[3] = bash or proc.aname[4] = bash" },
+	{ "proc.pname = val(proc.pname)", "proc.pname exists" },
+	{ "fd.num = val(evt.rawres) and evt.type=open", "evt.type=open and evt.rawres >= 0 "
+						      "and fd.num >= 0" },
+	{ "fd.sip in (2001:db8::3)", "fd.sip = 2001:db8::3" },
+	{ "fd.snet = 2001:db8::/32", "fd.sip in (2001:db8::3, 2001:db8::4)" },
+	{ "not fd.name exists", "not (fd.name exists)" },
+};
+
+T_TEST(test_operator_equivalences)
+{
+	static const char *const caps[] = { "cat_write.scap", "curl_google.scap",
+					    "single_ipv6_conn.scap", "syscall.scap" };
+	size_t i, j;
+
+	for (i = 0; i < sizeof(equiv) / sizeof(equiv[0]); i++) {
+		for (j = 0; j < sizeof(caps) / sizeof(caps[0]); j++) {
+			int a = count(caps[j], equiv[i][0]), b = count(caps[j], equiv[i][1]);
+
+			if (a < 0 || a != b)
+				T_FAIL("%s: [%s] %d vs [%s] %d", caps[j], equiv[i][0], a, equiv[i][1],
+				       b);
+		}
+	}
+}
+
+T_TEST(test_exceptions_and_matching)
+{
+	const char *base = "- rule: r\n  desc: d\n  condition: evt.type=open and evt.dir=<\n"
+			   "  output: \"opened %fd.name by %proc.name[%proc.pid] %proc.aname[1]\"\n"
+			   "  priority: WARNING\n";
+	const char *exc =
+		"- rule: r\n  desc: d\n  condition: evt.type=open and evt.dir=<\n"
+		"  output: o\n  priority: WARNING\n"
+		"  exceptions:\n"
+		"  - name: by_file\n    fields: [proc.name, fd.directory]\n"
+		"    comps: [=, in]\n    values:\n    - [cat, [/etc, /lib/x86_64-linux-gnu]]\n"
+		"  - name: single\n    fields: fd.name\n    comps: pmatch\n"
+		"    values: [/usr/lib/locale]\n";
+	const char *two = "- rule: a\n  desc: d\n  condition: evt.type=open\n  output: o\n"
+			  "  priority: INFO\n"
+			  "- rule: b\n  desc: d\n  condition: evt.type=open\n  output: o\n"
+			  "  priority: INFO\n";
+	struct counter c = { 0 };
+
+	T_EQ_INT(count_rules("cat_write.scap", base, true, &c), 4);
+	T_EQ_STR(c.first_output, "opened /etc/ld.so.cache by cat[20072] bash");
+	memset(&c, 0, sizeof(c));
+	/* 4 opens: ld.so.cache (/etc), libc (/lib/...), locale-archive, /dev/null */
+	T_EQ_INT(count_rules("cat_write.scap", exc, true, &c), 1);
+	memset(&c, 0, sizeof(c));
+	T_EQ_INT(count_rules("cat_write.scap", two, true, &c), 8);
+	memset(&c, 0, sizeof(c));
+	T_EQ_INT(count_rules("cat_write.scap", two, false, &c), 16);
+}
+
+int main(void)
+{
+	T_RUN(test_facts);
+	T_RUN(test_operator_equivalences);
+	T_RUN(test_exceptions_and_matching);
+	return T_DONE();
+}
