@@ -5,7 +5,10 @@
  * P processes of T threads each make system calls as fast as they can, or
  * at a target aggregate rate, for a fixed time, then the parent prints one
  * JSON line: syscalls made (counted by the threads themselves), the rate
- * achieved and the count per syscall. Two kinds of work:
+ * achieved, the count per syscall, and the workers' CPU time per syscall
+ * (ns_per_syscall: their own syscalls only, not the listener's). CPU time,
+ * unlike the wall-clock rate, does not move when other programs take the
+ * CPU away, so probe overhead is measured with it. Two kinds of work:
  *
  *   io    (default) openat + read + close of one of a few small files storm
  *         creates in a private temporary directory, and every K-th round a
@@ -71,6 +74,7 @@ struct st_slot {
 	uint64_t n[ST_NCALLS];
 	uint64_t errors; /* calls that failed unexpectedly */
 	uint64_t sleeps; /* nanosleeps of the rate limiter (not counted above) */
+	uint64_t cpu_ns; /* the worker thread's CPU time (user + system) */
 } __attribute__((aligned(64)));
 
 enum st_work { ST_WORK_IO, ST_WORK_NULL };
@@ -107,6 +111,14 @@ static uint64_t st_now(void)
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t st_cpu_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -194,12 +206,13 @@ static void *st_worker(void *arg)
 	struct st_slot *s = t->slot;
 	double per_ns = st_thread_rate(&r->o) / 1e9;
 	double burst = per_ns * 10e6, tokens = 0;
-	uint64_t last, now;
+	uint64_t last, now, cpu0;
 	unsigned round = t->id;
 
 	if (burst < 8)
 		burst = 8;
 	st_sleep_until(r->start_ns);
+	cpu0 = st_cpu_now();
 	last = st_now();
 	for (;;) {
 		unsigned made;
@@ -230,6 +243,7 @@ static void *st_worker(void *arg)
 		round++;
 		tokens -= made;
 	}
+	s->cpu_ns = st_cpu_now() - cpu0;
 	return NULL;
 }
 
@@ -328,14 +342,18 @@ static void st_remove_files(struct st_run *r)
 
 static void st_print(const struct st_run *r, double elapsed)
 {
-	uint64_t tot[ST_NCALLS] = {0}, all = 0, errors = 0, sleeps = 0;
-	unsigned nslots = r->o.procs * r->o.threads + 1;
+	uint64_t tot[ST_NCALLS] = {0}, all = 0, errors = 0, sleeps = 0, cpu = 0, wsys = 0;
+	unsigned nworkers = r->o.procs * r->o.threads;
 
-	for (unsigned i = 0; i < nslots; i++) {
-		for (int c = 0; c < ST_NCALLS; c++)
+	for (unsigned i = 0; i <= nworkers; i++) {
+		for (int c = 0; c < ST_NCALLS; c++) {
 			tot[c] += r->slots[i].n[c];
+			if (i < nworkers)
+				wsys += r->slots[i].n[c];
+		}
 		errors += r->slots[i].errors;
 		sleeps += r->slots[i].sleeps;
+		cpu += r->slots[i].cpu_ns;
 	}
 	for (int c = 0; c < ST_NCALLS; c++)
 		all += tot[c];
@@ -345,7 +363,8 @@ static void st_print(const struct st_run *r, double elapsed)
 	       elapsed, all, elapsed > 0 ? (double)all / elapsed : 0.0);
 	for (int c = 0; c < ST_NCALLS; c++)
 		printf(",\"%s\":%" PRIu64, st_call_name[c], tot[c]);
-	printf(",\"errors\":%" PRIu64 ",\"sleeps\":%" PRIu64 "}\n", errors, sleeps);
+	printf(",\"errors\":%" PRIu64 ",\"sleeps\":%" PRIu64 ",\"cpu_s\":%.3f,\"ns_per_syscall\":%.1f}\n",
+	       errors, sleeps, (double)cpu / 1e9, wsys ? (double)cpu / (double)wsys : 0.0);
 }
 
 static void st_usage(FILE *f)
