@@ -134,3 +134,20 @@ $(FUZZ_BUILD)/src/source/live.o: $(BUILD)/gen/probe.skel.h
 $(FUZZ_BUILD)/src/source/live.o: FUZZ_CFLAGS += -I$(BUILD)/gen
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# embedded default rules: rules/peregrine_rules.yaml as a C byte list, included
+# by src/rules/default_rules.c (used when no rules file is given).
+$(BUILD)/gen/peregrine_rules.inc: rules/peregrine_rules.yaml
+	@mkdir -p $(dir $@)
+	od -An -v -tx1 $< | sed 's/ *\([0-9a-f][0-9a-f]\)/0x\1,/g' > $@.tmp && mv $@.tmp $@
+$(BUILD)/src/rules/default_rules.o: $(BUILD)/gen/peregrine_rules.inc
+$(FUZZ_BUILD)/src/rules/default_rules.o: $(BUILD)/gen/peregrine_rules.inc
+$(FUZZ_BUILD)/src/rules/default_rules.o: FUZZ_CFLAGS += -I$(BUILD)/gen
+
+# test helpers: tests/helpers/*.c, one program each, run by tests/sh/*.sh
+HELPER_SRC := $(wildcard tests/helpers/*.c)
+HELPER_BIN := $(HELPER_SRC:tests/helpers/%.c=$(BUILD)/tests/helpers/%)
+$(BUILD)/tests/helpers/%: tests/helpers/%.c $(BUILD)/libperegrine.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $< $(BUILD)/libperegrine.a $(LDFLAGS) $(LDLIBS)
+test: $(HELPER_BIN)

@@ -31,6 +31,7 @@
 #include "cli/config.h"
 #include "engine/engine.h"
 #include "output/output.h"
+#include "rules/rules.h"
 #include "rules/ruleset.h"
 #include "state/state.h"
 
@@ -127,6 +128,10 @@ static int ce_load_config(const struct ce_opts *co, struct cfg *c, char *err, si
 	return rc;
 }
 
+/* The default of rules_files (config.h); when it is not installed and no -r
+ * was given, the rules embedded in the binary are used instead. */
+#define CFG_DEFAULT_RULES "/etc/peregrine/falco_rules.yaml"
+
 /* Load and compile every rules file; diagnostics go to stderr. */
 static struct rule_ruleset *ce_compile(const struct cfg *c)
 {
@@ -138,9 +143,22 @@ static struct rule_ruleset *ce_compile(const struct cfg *c)
 
 	if (!rs || !dl)
 		goto out;
-	for (size_t i = 0; i < c->rules_files.n; i++)
-		if (rule_set_load_file(rs, c->rules_files.v[i], dl) < 0)
+	for (size_t i = 0; i < c->rules_files.n; i++) {
+		const char *path = c->rules_files.v[i];
+		size_t len;
+		const char *text;
+
+		/* the built-in default path, not installed: the embedded rules */
+		if (!c->rules_from_cli && strcmp(path, CFG_DEFAULT_RULES) == 0 &&
+		    access(path, F_OK) != 0) {
+			text = rules_default_yaml(&len);
+			if (rule_set_load_string(rs, RULES_DEFAULT_NAME, text, len, dl) < 0)
+				bad = 1;
+			continue;
+		}
+		if (rule_set_load_file(rs, path, dl) < 0)
 			bad = 1;
+	}
 	if (!bad) {
 		co.min_priority = (enum rule_priority)c->min_priority;
 		co.min_priority_set = true;

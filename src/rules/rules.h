@@ -238,6 +238,15 @@ const struct rule_def *rule_set__find_rule(const struct rule_set *rs, const char
 
 /* Highest required_engine_version seen ("0.57.0"), NULL when none was. */
 const char *rule_set__engine_version(const struct rule_set *rs);
+
+/*
+ * The default ruleset (rules/peregrine_rules.yaml) embedded in the binary:
+ * NUL-terminated YAML, its length without the NUL in *@len (may be NULL).
+ * Load it with rule_set_load_string() under RULES_DEFAULT_NAME.
+ */
+#define RULES_DEFAULT_NAME "<embedded>/peregrine_rules.yaml"
+const char *rules_default_yaml(size_t *len);
+
 size_t rule_set__nplugin_reqs(const struct rule_set *rs);
 const struct rule_plugin_req *rule_set__plugin_req(const struct rule_set *rs, size_t i);
 
