@@ -73,19 +73,18 @@ proc.apid[1] proc.loginshellid fd.num fd.type fd.directory fd.filename fd.sip
 fd.sport fd.sockfamily"
 SAMPLE_ONLY_DIFF="evt.num evt.reltime proc.pid proc.args proc.cwd proc.tty proc.env container.id
 user.loginuid user.loginname thread.ismain"
-nf=0
-for fld in $FIELDS $SAMPLE_ONLY_DIFF; do
-	nf=$((nf + 1))
-done
 for f in "$FIXTURES"/captures/*.scap; do
 	base=$(basename "$f" .scap)
 	fmt=""
+	nf=0
 	for fld in $FIELDS; do
 		fmt="$fmt|%$fld"
+		nf=$((nf + 1))
 	done
 	if [ "$base" != sample_libs ]; then
 		for fld in $SAMPLE_ONLY_DIFF; do
 			fmt="$fmt|%$fld"
+			nf=$((nf + 1))
 		done
 	fi
 	sysdig -r "$f" 'evt.type!=mmap' -p "*$fmt" >"$tmp/a" 2>&1
