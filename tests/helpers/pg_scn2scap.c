@@ -32,7 +32,7 @@
 #include "capture/capture.h"
 
 #define SCN_MAX_TOKENS 64
-#define SCN_EVT_MAX 16384
+#define SCN_EVT_MAX    16384
 
 struct scn_tok {
 	char *key; /* NULL for a positional token */
@@ -152,8 +152,7 @@ static uint64_t scn_num(struct scn_tok *tok, int n, const char *key, uint64_t de
 	return v ? strtoull(v, NULL, 0) : def;
 }
 
-static char *scn_dup(struct scn_tok *tok, int n, const char *key, const char *def,
-		     uint32_t *len)
+static char *scn_dup(struct scn_tok *tok, int n, const char *key, const char *def, uint32_t *len)
 {
 	size_t l;
 	const char *v = scn_get(tok, n, key, &l);
@@ -218,9 +217,9 @@ static int scn_proc(struct scn *s, struct scn_tok *tok, int n)
 	p->loginuid = (uint32_t)scn_num(tok, n, "loginuid", UINT32_MAX);
 	p->tty = (uint32_t)scn_num(tok, n, "tty", 0);
 	p->cap_effective = p->cap_permitted = scn_num(tok, n, "caps", 0);
-	p->has = CAP_PROC_HAS_SID | CAP_PROC_HAS_VPGID | CAP_PROC_HAS_EXEPATH |
-		 CAP_PROC_HAS_ENV | CAP_PROC_HAS_NS | CAP_PROC_HAS_ROOT | CAP_PROC_HAS_LOGINUID |
-		 CAP_PROC_HAS_CAPS | CAP_PROC_HAS_TTY;
+	p->has = CAP_PROC_HAS_SID | CAP_PROC_HAS_VPGID | CAP_PROC_HAS_EXEPATH | CAP_PROC_HAS_ENV |
+		 CAP_PROC_HAS_NS | CAP_PROC_HAS_ROOT | CAP_PROC_HAS_LOGINUID | CAP_PROC_HAS_CAPS |
+		 CAP_PROC_HAS_TTY;
 	if (!p->comm || !p->exe || !p->exepath || !p->cwd || !p->root || !p->args || !p->env ||
 	    !p->cgroups)
 		return -ENOMEM;
@@ -272,14 +271,23 @@ static long scn_param(const struct evt_param_info *pi, const char *v, size_t vle
 	uint8_t a[4], d[4];
 
 	switch (pi->type) {
-	case EPT_INT8: case EPT_UINT8: case EPT_SIGTYPE: case EPT_L4PROTO:
-	case EPT_SOCKFAMILY: case EPT_FLAGS8: case EPT_ENUMFLAGS8:
+	case EPT_INT8:
+	case EPT_UINT8:
+	case EPT_SIGTYPE:
+	case EPT_L4PROTO:
+	case EPT_SOCKFAMILY:
+	case EPT_FLAGS8:
+	case EPT_ENUMFLAGS8:
 		if (scn_flags(pi->flags, v, &u) < 0)
 			return -ENOENT;
 		*o = (uint8_t)u;
 		return 1;
-	case EPT_INT16: case EPT_UINT16: case EPT_SYSCALLID: case EPT_PORT:
-	case EPT_FLAGS16: case EPT_ENUMFLAGS16: {
+	case EPT_INT16:
+	case EPT_UINT16:
+	case EPT_SYSCALLID:
+	case EPT_PORT:
+	case EPT_FLAGS16:
+	case EPT_ENUMFLAGS16: {
 		uint16_t x;
 
 		if (scn_flags(pi->flags, v, &u) < 0)
@@ -288,9 +296,17 @@ static long scn_param(const struct evt_param_info *pi, const char *v, size_t vle
 		memcpy(o, &x, 2);
 		return 2;
 	}
-	case EPT_INT32: case EPT_UINT32: case EPT_FLAGS32: case EPT_ENUMFLAGS32:
-	case EPT_UID: case EPT_GID: case EPT_MODE: case EPT_SIGSET: case EPT_FD32:
-	case EPT_PID32: case EPT_BOOL: {
+	case EPT_INT32:
+	case EPT_UINT32:
+	case EPT_FLAGS32:
+	case EPT_ENUMFLAGS32:
+	case EPT_UID:
+	case EPT_GID:
+	case EPT_MODE:
+	case EPT_SIGSET:
+	case EPT_FD32:
+	case EPT_PID32:
+	case EPT_BOOL: {
 		uint32_t x;
 
 		if (scn_flags(pi->flags, v, &u) < 0)
@@ -299,16 +315,25 @@ static long scn_param(const struct evt_param_info *pi, const char *v, size_t vle
 		memcpy(o, &x, 4);
 		return 4;
 	}
-	case EPT_INT64: case EPT_UINT64: case EPT_RELTIME: case EPT_ABSTIME:
-	case EPT_ERRNO: case EPT_FD: case EPT_PID:
+	case EPT_INT64:
+	case EPT_UINT64:
+	case EPT_RELTIME:
+	case EPT_ABSTIME:
+	case EPT_ERRNO:
+	case EPT_FD:
+	case EPT_PID:
 		u = strtoull(v, NULL, 0);
 		memcpy(o, &u, 8);
 		return 8;
-	case EPT_CHARBUF: case EPT_FSPATH: case EPT_FSRELPATH:
+	case EPT_CHARBUF:
+	case EPT_FSPATH:
+	case EPT_FSRELPATH:
 		memcpy(o, v, vlen);
 		o[vlen] = '\0';
 		return (long)vlen + 1;
-	case EPT_BYTEBUF: case EPT_CHARBUFARRAY: case EPT_CHARBUF_PAIR_ARRAY:
+	case EPT_BYTEBUF:
+	case EPT_CHARBUFARRAY:
+	case EPT_CHARBUF_PAIR_ARRAY:
 		memcpy(o, v, vlen);
 		if (pi->type != EPT_BYTEBUF && vlen && v[vlen - 1] != '\0')
 			o[vlen++] = '\0';
@@ -378,8 +403,8 @@ static int scn_evt(struct scn *s, struct scn_tok *tok, int n)
 			if (tok[i].key && strcmp(tok[i].key, inf->params[j].name) == 0)
 				break;
 		if (j == inf->nparams)
-			return scn_err(s, "the event has no parameter", tok[i].key ? tok[i].key
-										 : tok[i].val);
+			return scn_err(s, "the event has no parameter",
+				       tok[i].key ? tok[i].key : tok[i].val);
 	}
 	for (uint32_t j = 0; j < inf->nparams; j++) {
 		size_t vl;
