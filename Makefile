@@ -5,7 +5,9 @@
 #   make SAN=address test   the same under a sanitizer (address|thread|undefined)
 #   make run             run the engine live with the default rules
 #   make fuzz            build the libFuzzer harnesses (clang)
-#   make bench           run the benchmarks and rewrite docs/BENCHMARKS.md
+#   make bench           run the benchmarks and rewrite docs/BENCHMARKS.md (< 10 min)
+#   make bench-quick     the same, smaller and fewer runs (< 2 min)
+#   make bench-check     instructions per event (callgrind) vs bench/baseline.json
 #
 # Sources are found, not listed: every src/**/*.c except src/cli/ goes into
 # libperegrine.a, every tests/unit/<module>/test_*.c is one test program,
@@ -49,7 +51,7 @@ BENCH_SRC := $(wildcard bench/bench_*.c bench/storm.c bench/probe_only.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 
-.PHONY: all deps test run fuzz bench bench-quick clean format
+.PHONY: all deps test run fuzz bench bench-quick bench-check clean format
 all: $(BUILD)/peregrine
 
 deps:
@@ -98,6 +100,9 @@ bench: deps $(BUILD)/peregrine $(BENCH_BIN)
 
 bench-quick: deps $(BUILD)/peregrine $(BENCH_BIN)
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) QUICK=1 bench/run.sh
+
+bench-check: deps $(BUILD)/peregrine $(BUILD)/bench/bench_stages
+	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) bench/check.sh
 
 format:
 	clang-format -i $$(find src tests bench fuzz -name '*.[ch]' -not -path '*/gen/*')
