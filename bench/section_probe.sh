@@ -1,0 +1,135 @@
+#!/bin/bash
+# section_probe.sh - what the eBPF probe adds to a system call, measured with
+# bench/storm (one process, pinned to cpu 1) with no probe, with the probe
+# sending every handled syscall, and with only the set falco_rules.yaml needs
+# (bench/probe_only, pinned to cpu 0: counting consumers, no engine).
+# Two loads: openat+read+close loops (traced syscalls) and getppid loops (a
+# syscall the probe has no handler for: untraced). The figure is the storm's
+# CPU time per syscall (user + system, where the probe runs), which, unlike
+# its wall-clock rate, does not change when other programs take the CPU.
+# Prints markdown. Honours QUICK (fewer, shorter runs).
+set -euo pipefail
+: "${BUILD:=build}" "${FIXTURES:=$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}"
+QUICK=${QUICK:-}
+S="$BUILD/bench/storm"
+PO="$BUILD/bench/probe_only"
+RULES="$FIXTURES/rules/falco_rules.yaml"
+if [ -n "$QUICK" ]; then
+	NRUNS=2 SECS=0.7
+else
+	NRUNS=3 SECS=2
+fi
+tmp=$(mktemp -d)
+po_pid=
+cleanup() {
+	[ -n "$po_pid" ] && kill "$po_pid" 2>/dev/null || true
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([-0-9.e+a-z]*\).*/\1/p"; }
+median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+# the cpu list for taskset: cpu N on a machine that has it, else any
+cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 1))"; fi; }
+
+# probe_start MODE: probe_only attached (all | rules), returns once ready
+probe_start() {
+	local sel=(--select "$1")
+	[ "$1" = rules ] && sel+=(-r "$RULES")
+	taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
+	po_pid=$!
+	for _ in $(seq 100); do
+		grep -qs "^ready" "$tmp/po.err" && return 0
+		kill -0 "$po_pid" 2>/dev/null || break
+		sleep 0.05
+	done
+	echo "section_probe: probe_only did not start:" >&2
+	cat "$tmp/po.err" >&2
+	return 1
+}
+probe_stop() {
+	kill -TERM "$po_pid"
+	wait "$po_pid" || true
+	po_pid=
+}
+
+# storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
+storm_once() {
+	local j args=(--procs 1 --seconds "$SECS")
+	if [ "$2" = io ]; then args+=(--connect-every 0); else args+=(--work null); fi
+	j=$(taskset -c "$(cpus 1)" "$S" "${args[@]}")
+	echo "$(echo "$j" | jget ns_per_syscall) $(echo "$j" | jget rate)" >>"$tmp/$1.$2"
+}
+
+for _ in $(seq "$NRUNS"); do
+	for mode in none all rules; do
+		[ "$mode" = none ] || probe_start "$mode"
+		storm_once "$mode" io
+		storm_once "$mode" null
+		if [ "$mode" != none ]; then
+			[ "$mode" = rules ] && cp "$tmp/po.err" "$tmp/selected"
+			probe_stop
+		fi
+	done
+done
+
+declare -A NS RATE
+for f in "$tmp"/{none,all,rules}.{io,null}; do
+	k=$(basename "$f")
+	NS[$k]=$(awk '{print $1}' "$f" | median)
+	RATE[$k]=$(awk '{print $2}' "$f" | median)
+done
+# traced share of the io loop under the rules selection: read is traced
+# only if the rules need it
+if grep -q ' read\b' "$tmp/selected"; then frac=1; else frac=0.666667; fi
+nsel=$(sed -n 's/^probe_only: selected: //p' "$tmp/selected" | wc -w)
+added() { awk -v a="${NS[$1]}" -v b="${NS[$2]}" 'BEGIN {printf "%.0f", a - b}'; }
+ratio() { awk -v a="${NS[$1]}" -v b="${NS[$2]}" 'BEGIN {printf "%.2f", b / a}'; }
+a_io_all=$(added all.io none.io)
+a_io_rules=$(added rules.io none.io)
+a_null_all=$(added all.null none.null)
+a_null_rules=$(added rules.null none.null)
+# rules io: the traced share pays the traced cost, the rest the untraced one
+a_traced_rules=$(awk -v a="$a_io_rules" -v u="$a_null_rules" -v f="$frac" \
+	'BEGIN {printf "%.0f", (a - (1 - f) * u) / f}')
+verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v <= t) ? "met" : "**missed**"}'; }
+
+echo "## Probe overhead (eBPF probe alone, no engine)"
+echo
+echo "What: \`storm --procs 1\` pinned to cpu 1 makes syscalls for $SECS s as fast as it can;"
+echo "\`probe_only\` (the probe with one ring and a consumer that only counts: no decode,"
+echo "state or rules) is pinned to cpu 0. Figure: the storm's own CPU time (user + system,"
+echo "where the probe's programs run) per syscall, median of $NRUNS runs per cell, runs"
+echo "interleaved; the wall-clock rate is shown too but moves with whatever else runs on"
+echo "the machine (other engineers were compiling during these runs). Selections:"
+echo "*all* = every syscall the probe handles (50); *rules* = the $nsel that"
+echo "falco_rules.yaml and the process/fd state need (\`probe_only --select rules\`)."
+echo
+echo "| load | probe | ns/syscall (CPU) | added ns | CPU rate ratio (probe / none) | wall syscalls/s |"
+echo "|---|---|---|---|---|---|"
+for work in io null; do
+	case $work in
+	io) wl="openat+read+close" ;;
+	null) wl="getppid (untraced)" ;;
+	esac
+	for mode in none all rules; do
+		if [ "$mode" = none ]; then ad="-" rt="1.00"; else
+			ad=$(added "$mode.$work" "none.$work")
+			rt=$(ratio "$mode.$work" "none.$work")
+		fi
+		printf "| %s | %s | %.0f | %s | %s | %s |\n" "$wl" "$mode" "${NS[$mode.$work]}" "$ad" \
+			"$rt" "${RATE[$mode.$work]}"
+	done
+done
+echo
+echo "- Added per traced syscall (all selected, every call of the io loop traced):"
+echo "  **$a_io_all ns** (target <= 150 ns: $(verdict "$a_io_all" 150))."
+echo "- Added per traced syscall with the rules selection (io loop, read untraced;"
+echo "  (added - untraced share x untraced cost) / traced share): **$a_traced_rules ns**."
+echo "- Added per untraced syscall (getppid): **$a_null_rules ns** filtered by the selection"
+echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's tail"
+echo "  call finds no handler) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
+echo
+echo "Commands: \`taskset -c 0 $PO --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
+echo "\`taskset -c 1 $S --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
+echo
