@@ -180,15 +180,3 @@ void proc_image_free(struct proc_image_box *box)
 	if (box)
 		proc_free_poisoned(box, box->size);
 }
-
-static void image_free_cb(struct rcu_head *head)
-{
-	TSAN_GP();
-	proc_image_free(caa_container_of(head, struct proc_image_box, rcu));
-}
-
-void proc_image_retire(struct proc_image_box *box)
-{
-	if (box)
-		call_rcu(&box->rcu, image_free_cb);
-}

@@ -29,26 +29,27 @@
  * - Publication uses release stores, reads use acquire loads (the C11
  *   equivalent of rcu_assign_pointer / rcu_dereference, which ThreadSanitizer
  *   understands), so a reader never sees a half-built object.
- * - Copy-on-write vs atomics. Things that change together or are strings
- *   (execve: exe, args, env, comm, caps, cgroups) live in proc_image and are
- *   replaced as a whole: the owner builds a new image, publishes it with one
- *   release store and frees the old one after a grace period. Small scalars
- *   that change alone (setresuid: uid+euid, setresgid: gid+egid, loginuid,
- *   sid, vpgid, tty, ptid) are single aligned atomics in proc_process: one
- *   store, no allocation, and a reader sees the old or the new value, never a
- *   mix (uid and euid share one 64-bit word because one syscall sets both).
- *   cwd is a string that changes alone (chdir is common in shells), so it is
- *   its own tiny immutable object behind one pointer: chdir costs a malloc of
- *   the path, not a copy of the whole image. Strings are therefore never
- *   edited in place and a reader can never see a torn one.
+ * - Copy-on-write, in three groups. Things that change together or are
+ *   strings (execve: exe, args, env, comm, caps, cgroups) live in proc_image
+ *   and are replaced as a whole: the owner builds a new image and publishes
+ *   it with one release store. Small scalars that change alone (setresuid:
+ *   uid+euid, setresgid, loginuid, sid, vpgid, tty, ptid) form one small
+ *   proc_ids object, replaced whole the same way (they must be versioned for
+ *   AS OF reads, below). cwd is a string that changes alone (chdir is common
+ *   in shells), so it is its own tiny immutable object: chdir costs a malloc
+ *   of the path, not a copy of the whole image. Nothing is edited in place
+ *   (except the owner settling a re-parent into ptid, one atomic store that
+ *   gives every possible reader the same answer) and a reader can never see
+ *   a torn object.
  * - The fd table of a process is touched by its owner only and has no
  *   synchronisation at all. fd.* fields are only ever extracted for the
  *   event's own process, which the owner's worker evaluates; other workers
  *   must not call the proc_fd_* functions on a process they do not own.
  * - Exit and re-parenting without writing another partition's records. A
  *   dead thread is not removed from the index at once: procexit marks it
- *   EXITING (still visible while the exit event is evaluated), the next
- *   quiescent state turns it into a TOMB (invisible to lookups, process
+ *   EXITING at its key (visible while the exit event is evaluated and to
+ *   readers at smaller keys), a quiescent state once every worker has passed
+ *   that key turns it into a TOMB (invisible to lookups, process
  *   released) that remembers the reaper tid the kernel reported, and the tomb
  *   expires later (TTL, per-worker cap). A child's ptid is resolved lazily: if
  *   it names a tomb, resolution follows the tomb's reaper (a bounded number of
@@ -64,6 +65,52 @@
  *   purge (proc_worker_purge, bounded work per call) removes idle threads.
  *   The global budget is reserved by each worker in chunks, so creation does
  *   not write a shared cache line each time either.
+ *
+ * AS OF: reads are ordered by event keys, not by timing. Every event has an
+ *   order key (replay: its index in the capture; live: its timestamp), and
+ *   the worker sets it (proc_worker_set_key) before applying the event. A
+ *   read of a record ANOTHER worker owns is answered as of that key S, i.e.
+ *   as if every event with a key below S, and none above, had been applied
+ *   -- what a single thread replaying the file would see. Two parts:
+ *   - lag: each worker publishes its progress K (every event it owns with a
+ *     key < K is applied) with a release store on its own cache line. A read
+ *     at S of worker O's record first waits until O's progress >= S (spin,
+ *     then sched_yield; counted in progress_waits/progress_wait_ns). A tid
+ *     not found may be created by anyone: the read waits for every worker.
+ *     With a hint (proc_worker_set_hint: the replay scan knows the key K of
+ *     the last event before S that could change the record) the wait is for
+ *     progress >= K only, which the owner has nearly always passed.
+ *     Before waiting a worker publishes its own key, so whoever waits for it
+ *     waits for a smaller key: waits point to strictly smaller keys, the
+ *     worker at the smallest key never waits, hence no deadlock. A worker
+ *     never waits for itself.
+ *   - ahead: O may already be past S, so records keep their recent history
+ *     by key. The image, the cwd and the ids (ptid, uid/gid, loginuid, sid,
+ *     vpgid, tty: scalars a clone child inherits from a parent that may
+ *     live in another partition, so they must be exact too; versioned as one
+ *     small object, a change costs one small malloc) carry key_from and a
+ *     pointer to the version they replaced; a reader at S uses the newest
+ *     version with key_from < S. A thread carries the key that created it
+ *     (not visible below it) and the key of its exit: at S a thread whose
+ *     exit key < S is dead and parent resolution follows its reaper (libs
+ *     re-parents at procexit), one whose exit key >= S is alive.
+ *   Reclamation: a replaced version, and an exited thread's record, are kept
+ *   until every worker's progress has passed the key that superseded them
+ *   (the minimum over workers, computed at the owner's quiescent states),
+ *   then released through call_rcu as before. Own records are read as they
+ *   are: the owner is exactly at its key.
+ *   Live mode has no waits (proc_config.wait_progress = 0) and keys are
+ *   timestamps (per worker, never decreasing): a read never blocks on
+ *   another worker; it sees the newest version older than the event while
+ *   the writer still keeps it (history lives until the owner's next
+ *   quiescent state), else the oldest one left; a thread that exited before
+ *   the event is dead, and a thread is visible as soon as it exists (other
+ *   workers' clocks may be slightly ahead). Exact only when the writer is at
+ *   most one batch ahead and not behind: the best effort libs gives with
+ *   per-CPU rings, never a stall of the pipeline.
+ *   Not versioned: vpid and clone_ts (set once when a process is created,
+ *   which is itself versioned by the thread's key), and the tid index: a tid
+ *   reused at a key above S hides the older entry from a reader at S.
  *
  * Partitioning assumption: all threads of a process go to one worker (the
  * default `tgid` partitioning), which then owns the process, its threads and
@@ -112,6 +159,9 @@ struct proc_config {
 	uint64_t purge_idle_ns; /* idle time before a thread may be purged; 0 = 600 s */
 	uint64_t tomb_ttl_ns;	/* how long a tomb is kept; 0 = 120 s */
 	int poison;		/* fill freed objects with PROC_POISON (tests) */
+	/* reads of another worker's records wait for its progress (replay:
+	 * exact AS OF reads); 0 = never wait (live, tests, one thread) */
+	int wait_progress;
 };
 
 /*
@@ -154,15 +204,73 @@ void proc_worker_quiescent(struct proc_worker *w);
 void proc_worker_offline(struct proc_worker *w);
 void proc_worker_online(struct proc_worker *w);
 
+/* Switch proc_config.wait_progress; only before the first worker registers. */
+void proc_table_set_wait(struct proc_table *t, int on);
+
 /* Index of w among the table's workers (0-based). Any thread. */
 unsigned proc_worker_id(const struct proc_worker *w);
+
+/* ---- order keys and progress (see AS OF above) ---------------------------- */
+
+/* set_key publishes progress every this many calls on a waiting table */
+#define PROC_PROGRESS_STRIDE 16u
+
+/*
+ * w's own thread, before applying the event with order key key (replay: its
+ * 1-based index in the capture; live: its timestamp). Keys of one worker
+ * never decrease. Every write records it, every read of another worker's
+ * record is AS OF it. 0 = unkeyed (reads see the newest state, exits are
+ * entombed at the next quiescent state: the behaviour before keys).
+ */
+void proc_worker_set_key(struct proc_worker *w, uint64_t key);
+uint64_t proc_worker_key(const struct proc_worker *w);
+
+/*
+ * w's own thread: every event w owns with a key below key has been applied
+ * (release store on w's own cache line; never goes backwards). A replay
+ * worker publishes its scan position every few events and UINT64_MAX when it
+ * has nothing left (proc_worker_unregister does too).
+ */
+void proc_worker_progress(struct proc_worker *w, uint64_t key);
+
+/*
+ * Optional, per worker: fn(ctx, tid) returns a key K <= w's key such that no
+ * event in [K, key) changes what w may read of tid's thread or of its
+ * process (an event of a type proc_event_type_shapes() names, or the first
+ * event of a tid, which creates a placeholder), 0 when no event so far did.
+ * A read then waits only for the owner's progress >= K instead of >= key:
+ * a replay worker that scans every event header can tell, and most reads
+ * then wait for nothing. NULL = always wait for key. w's own thread.
+ */
+void proc_worker_set_hint(struct proc_worker *w, uint64_t (*fn)(void *ctx, uint64_t tid),
+			  void *ctx);
+
+/*
+ * Whether applying an event of this type (any layout) may change what other
+ * workers read: thread creation and exit, exec, cwd, ids, caps, comm (the
+ * exit events of clone/fork/vfork/clone3, execve/execveat, chdir, fchdir,
+ * set*id, setsid, setpgid, setns, unshare, capset, prctl; and procexit). Of
+ * clones only the child side (res == 0) and of execs only a successful one
+ * (res >= 0) do; callers that decode the event may narrow it so. Pure
+ * function, any thread.
+ */
+bool proc_event_type_shapes(uint16_t type);
+
+/* The smallest progress over the registered workers. Any thread. */
+uint64_t proc_table_min_progress(const struct proc_table *t);
 
 /*
  * Inactivity purge, owner: examine at most budget of w's threads and remove
  * those idle for purge_idle_ns at time now (event-time nanoseconds); expire
  * tombs older than tomb_ttl_ns. Bounded work so a worker can call it between
- * batches without a latency spike. Returns the number of threads removed.
+ * batches without a latency spike. budget PROC_PURGE_ALL = one sweep over
+ * every live thread: then what is removed depends on now only, not on
+ * earlier calls (replay purges so, at the same keys on every worker). A keyed worker marks
+ * purged threads dead at its key. A thread never active since it was seeded
+ * starts its idle time at the first purge that sees it. Returns the number of
+ * threads removed.
  */
+#define PROC_PURGE_ALL 0xffffffffu
 unsigned proc_worker_purge(struct proc_worker *w, uint64_t now, unsigned budget);
 
 /*
@@ -193,6 +301,10 @@ void proc_table_barrier(struct proc_table *t);
 	X(parents_unresolved, "parent resolutions that found no parent")                        \
 	X(reparents_followed, "parent resolutions that followed a dead parent's reaper")       \
 	X(reparents_settled, "children whose ptid their owner rewrote after a re-parent")      \
+	X(progress_waits, "reads that waited for another worker's progress")                    \
+	X(progress_wait_ns, "time spent in those waits (ns)")                                   \
+	X(versions_kept, "replaced versions kept for readers behind the writer")               \
+	X(versions_reclaimed, "kept versions freed once every worker had passed them")         \
 	X(fd_adds, "fds added")                                                                 \
 	X(fd_removes, "fds removed")                                                            \
 	X(fd_dropped, "fds not added: process at PROC_FDS_MAX")                                 \

@@ -71,7 +71,13 @@ struct proc_worker {
 	struct proc_counters cnt; /* [at] written by this worker only */
 	struct proc_table *t;
 	unsigned id;
-	int registered;
+	int registered; /* [at] */
+	uint64_t key;	/* [owner] order key of the event being applied; 0 = unkeyed */
+	uint64_t pub;	/* [owner] last value stored into progress */
+	unsigned stride; /* [owner] set_key calls since the last publication */
+	struct cds_list_head versions; /* [owner] versions whose prev is kept, by key */
+	uint64_t (*hint)(void *ctx, uint64_t tid); /* [owner] see proc_worker_set_hint */
+	void *hint_ctx;
 	/* [owner] */
 	struct cds_list_head live;    /* LIVE threads, purge rotates through it */
 	struct cds_list_head pending; /* EXITING threads, entombed at quiescence */
@@ -80,7 +86,27 @@ struct proc_worker {
 	uint64_t ntombs;	      /* [at] gauge */
 	uint64_t credit;	      /* [at] budget slots reserved but unused */
 	uint64_t upd[PROC_UPD_NCOUNTERS]; /* [at] update.c's counters (PROC_UPD_STATS) */
+	/* release by this worker, acquire by any: every event this worker owns
+	 * with a key below it has been applied (see "AS OF" in state.h) */
+	alignas(CACHELINE) uint64_t progress;
 } __attribute__((aligned(CACHELINE)));
+
+/*
+ * One version of a group of process attributes (image, cwd, ids). The
+ * owner publishes a new version with key_from = its current key and keeps
+ * the replaced one behind prev until every worker's progress has passed
+ * key_from (no reader at a key <= key_from can exist any more); then it cuts
+ * prev and frees the old chain after a grace period.
+ */
+enum { PROC_VER_IMAGE = 1, PROC_VER_CWD, PROC_VER_IDS };
+
+struct proc_ver {
+	struct rcu_head rcu;
+	struct proc_ver *prev;	     /* release/acquire; NULL once reclaimed */
+	uint64_t key_from;	     /* [ro] key of the event that made it */
+	struct cds_list_head rlink;  /* [owner] on w->versions while prev is kept */
+	uint32_t kind;		     /* [ro] PROC_VER_* (how to free it) */
+};
 
 struct proc_fdtable {
 	struct proc_fd **slot; /* open addressing, linear probing */
@@ -91,17 +117,27 @@ struct proc_fdtable {
 
 /* The cwd string: immutable, replaced whole on chdir. */
 struct proc_cwd {
-	struct rcu_head rcu;
+	struct proc_ver v;
 	uint32_t len;
 	char s[];
 };
 
 /* An image and the storage its strings point into, one allocation. */
 struct proc_image_box {
-	struct rcu_head rcu;
+	struct proc_ver v;
 	size_t size;
 	struct proc_image img;
 	char blob[];
+};
+
+/* Scalars that change alone (setresuid, setsid, ...) and that a clone
+ * child inherits from its parent across partitions: versioned together. */
+struct proc_ids {
+	struct proc_ver v;
+	uint64_t ptid; /* [at] the owner may settle a re-parent in place */
+	uint64_t uids; /* uid | euid << 32: setresuid sets both at once */
+	uint64_t gids; /* gid | egid << 32 */
+	uint32_t loginuid, sid, vpgid, tty;
 };
 
 struct proc_process {
@@ -109,14 +145,11 @@ struct proc_process {
 	uint64_t tgid;
 	unsigned owner;
 	/* [at] */
-	uint64_t ptid;
 	uint64_t vpid;
 	uint64_t clone_ts;
-	uint64_t uids; /* uid | euid << 32: setresuid sets both at once */
-	uint64_t gids; /* gid | egid << 32 */
-	uint32_t loginuid, sid, vpgid, tty;
-	struct proc_image_box *img; /* release/acquire */
-	struct proc_cwd *cwd;	    /* release/acquire */
+	struct proc_ids *ids;	    /* release/acquire, versioned */
+	struct proc_image_box *img; /* release/acquire, versioned */
+	struct proc_cwd *cwd;	    /* release/acquire, versioned */
 	/* [owner] */
 	alignas(CACHELINE) struct cds_list_head threads; /* its threads (plink) */
 	struct cds_list_head olink;			 /* worker's procs list */
@@ -137,6 +170,8 @@ struct proc_thread {
 	uint64_t clone_ts;
 	uint64_t reaper;	    /* set at exit */
 	uint64_t dead_ts;	    /* set at exit */
+	uint64_t key_from;	    /* [ro] key of the event that created it (0 = unkeyed) */
+	uint64_t dead_key;	    /* key of its exit; 0 = alive (or exited unkeyed) */
 	struct proc_process *proc;  /* release/acquire; NULL once a tomb */
 	/* [owner] */
 	alignas(CACHELINE) uint64_t last_ts;
@@ -151,6 +186,7 @@ struct proc_table {
 	struct cds_lfht *index;
 	uint32_t max_threads, max_workers, max_tombs, chunk;
 	uint64_t purge_idle_ns, tomb_ttl_ns;
+	int wait; /* [ro] reads wait for the owner's progress (replay) */
 	alignas(CACHELINE) uint64_t reserved; /* budget slots handed to workers */
 	alignas(CACHELINE) uint32_t nworkers;
 	struct proc_users *users;  /* release/acquire */
@@ -181,9 +217,8 @@ void proc_img_src_from_spawn(struct proc_img_src *src, const struct proc_spawn *
 			     const struct proc_image *base);
 /* Build a new immutable image. NULL on ENOMEM. */
 struct proc_image_box *proc_image_build(const struct proc_img_src *src);
-/* Free now (no readers) or after a grace period (proc_image_retire). */
+/* Free now (no readers); older versions are freed by table.c. */
 void proc_image_free(struct proc_image_box *box);
-void proc_image_retire(struct proc_image_box *box);
 /* The shared image of a process nothing is known about yet. */
 extern const struct proc_image proc_placeholder_image;
 

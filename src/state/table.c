@@ -10,8 +10,10 @@
  * never left holding freed memory.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "state/state_int.h"
 
@@ -35,6 +37,11 @@ const char *__tsan_default_suppressions(void)
 #endif
 
 int proc_poison;
+
+/* The worker registered by the calling thread: accessors that take no
+ * worker handle (proc_process_image, proc_process_cwd, the id scalars) read
+ * AS OF its current key. NULL on threads that are not registered. */
+static __thread struct proc_worker *tls_w;
 
 void proc_free_poisoned(void *p, size_t size)
 {
@@ -81,22 +88,37 @@ static void thread_free_cb(struct rcu_head *head)
 			   sizeof(struct proc_thread));
 }
 
-static void cwd_free_cb(struct rcu_head *head)
+/* Free v and every older version behind it (nobody can reach them). */
+static void ver_free_chain(struct proc_ver *v)
 {
-	struct proc_cwd *c = caa_container_of(head, struct proc_cwd, rcu);
+	while (v) {
+		struct proc_ver *prev = v->prev;
 
-	TSAN_GP();
-	proc_free_poisoned(c, sizeof(*c) + c->len + 1);
+		if (v->kind == PROC_VER_IMAGE) {
+			proc_image_free(caa_container_of(v, struct proc_image_box, v));
+		} else if (v->kind == PROC_VER_CWD) {
+			struct proc_cwd *c = caa_container_of(v, struct proc_cwd, v);
+
+			proc_free_poisoned(c, sizeof(*c) + c->len + 1);
+		} else {
+			proc_free_poisoned(v, sizeof(struct proc_ids));
+		}
+		v = prev;
+	}
 }
 
-/* Image and cwd of a process nobody can reach any more. */
+static void ver_free_cb(struct rcu_head *head)
+{
+	TSAN_GP();
+	ver_free_chain(caa_container_of(head, struct proc_ver, rcu));
+}
+
+/* Image, cwd and ids (every version) of a process nobody can reach any more. */
 static void process_free_now(struct proc_process *p)
 {
-	struct proc_cwd *c = p->cwd;
-
-	proc_image_free(p->img);
-	if (c)
-		proc_free_poisoned(c, sizeof(*c) + c->len + 1);
+	ver_free_chain(p->img ? &p->img->v : NULL);
+	ver_free_chain(p->cwd ? &p->cwd->v : NULL);
+	ver_free_chain(p->ids ? &p->ids->v : NULL);
 	proc_free_poisoned(p, sizeof(*p));
 }
 
@@ -105,6 +127,176 @@ static void process_free_cb(struct rcu_head *head)
 	TSAN_GP();
 	process_free_now(caa_container_of(head, struct proc_process, rcu));
 }
+
+/* ---- order keys, progress and versions (see "AS OF" in state.h) ---------- */
+
+static unsigned nworkers(const struct proc_table *t);
+
+/* Publish w's progress (never backwards). w's own thread. */
+static void progress_publish(struct proc_worker *w, uint64_t key)
+{
+	if (key > w->pub) {
+		w->pub = key;
+		ST_REL(w->progress, key);
+	}
+	w->stride = 0;
+}
+
+/* The smallest progress over the registered workers (unregistered ones
+ * hold nothing back: they publish UINT64_MAX on leaving). Any worker. */
+static uint64_t min_progress(const struct proc_table *t)
+{
+	uint64_t m = UINT64_MAX, v;
+	unsigned i;
+
+	for (i = 0; i < nworkers(t); i++) {
+		v = LD_ACQ(t->workers[i].progress);
+		if (v < m)
+			m = v;
+	}
+	return m;
+}
+
+/*
+ * Wait until worker o has applied every event it owns with a key below
+ * key. w publishes its own position first: whoever waits for w then waits
+ * for a key below w's, so every wait points to a strictly smaller key and
+ * the worker at the smallest key never waits: no deadlock.
+ */
+static void progress_wait_one(struct proc_worker *w, const struct proc_worker *o, uint64_t key)
+{
+	struct timespec t0, t1;
+	unsigned spins = 0;
+
+	if (o == w || LD_ACQ(o->progress) >= key)
+		return;
+	progress_publish(w, w->key);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (LD_ACQ(o->progress) < key) {
+		if (++spins < 512)
+			caa_cpu_relax();
+		else
+			sched_yield();
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	CNT_INC(w, progress_waits);
+	CNT_ADD(w, progress_wait_ns,
+		(uint64_t)((t1.tv_sec - t0.tv_sec) * 1000000000ll + (t1.tv_nsec - t0.tv_nsec)));
+}
+
+/* The progress a read of tid's records at w's key needs from their owner. */
+static inline uint64_t need_key(struct proc_worker *w, uint64_t tid)
+{
+	uint64_t k;
+
+	if (!w->hint)
+		return w->key;
+	k = w->hint(w->hint_ctx, tid);
+	return k < w->key ? k : w->key;
+}
+
+/* Reads by w of tid's records, owned by worker `owner`, at w's key. */
+static inline void as_of_owner(struct proc_worker *w, unsigned owner, uint64_t tid)
+{
+	if (w && w->key && w->t->wait && owner != w->id && owner < w->t->max_workers)
+		progress_wait_one(w, &w->t->workers[owner], need_key(w, tid));
+}
+
+/* A tid not found (or found too new): its creator may be any worker. */
+static void as_of_all(struct proc_worker *w, uint64_t tid)
+{
+	uint64_t need;
+	unsigned i;
+
+	if (!w || !w->key || !w->t->wait)
+		return;
+	need = need_key(w, tid);
+	if (!need || min_progress(w->t) >= need)
+		return;
+	for (i = 0; i < nworkers(w->t); i++)
+		progress_wait_one(w, &w->t->workers[i], need);
+}
+
+/*
+ * The version of *slot a reader at its key sees: the newest with key_from <
+ * key for another worker's record, the newest for its own (the owner is
+ * exactly at its key). Call with the owner's progress waited for.
+ */
+static const struct proc_ver *ver_at(const struct proc_worker *r, unsigned owner,
+				     const struct proc_ver *v)
+{
+	const struct proc_ver *p;
+
+	if (!r || !r->key || owner == r->id)
+		return v;
+	while (v && v->key_from >= r->key) {
+		p = LD_ACQ(v->prev);
+		/* live (no waits): history is kept only briefly; the oldest
+		 * version left is the best answer. Replay: a missing version
+		 * means the attribute did not exist yet at the key. */
+		if (!p && !r->t->wait)
+			return v;
+		v = p;
+	}
+	return v;
+}
+
+/*
+ * Owner: publish nv in *slot. A keyed writer keeps the replaced version
+ * behind nv->prev until every worker has passed nv's key (ver_reclaim);
+ * an unkeyed one retires it after a grace period at once.
+ */
+static void ver_publish(struct proc_worker *w, struct proc_ver **slot, struct proc_ver *nv,
+			uint32_t kind)
+{
+	struct proc_ver *old = *slot;
+
+	nv->kind = kind;
+	nv->key_from = w->key;
+	CDS_INIT_LIST_HEAD(&nv->rlink);
+	if (old && w->key) {
+		nv->prev = old;
+		cds_list_add_tail(&nv->rlink, &w->versions);
+		CNT_INC(w, versions_kept);
+	} else {
+		nv->prev = NULL;
+	}
+	ST_REL(*slot, nv);
+	if (old && !w->key) {
+		if (!cds_list_empty(&old->rlink))
+			cds_list_del_init(&old->rlink);
+		call_rcu(&old->rcu, ver_free_cb);
+	}
+}
+
+/* Owner: free the versions no reader can ask for any more. */
+static void ver_reclaim(struct proc_worker *w, uint64_t min)
+{
+	struct cds_list_head *pos, *next;
+
+	cds_list_for_each_safe(pos, next, &w->versions) {
+		struct proc_ver *v = cds_list_entry(pos, struct proc_ver, rlink), *old;
+
+		if (v->key_from >= min)
+			break;
+		old = v->prev;
+		ST_REL(v->prev, NULL);
+		cds_list_del_init(&v->rlink);
+		if (old)
+			call_rcu(&old->rcu, ver_free_cb);
+		CNT_INC(w, versions_reclaimed);
+	}
+}
+
+/* Owner: p is released; its versions leave w's list (freed with p). */
+static void ver_forget(struct proc_ver *v)
+{
+	for (; v; v = v->prev)
+		if (!cds_list_empty(&v->rlink))
+			cds_list_del_init(&v->rlink);
+}
+
+static const struct proc_ids proc_default_ids = {.loginuid = UINT32_MAX};
 
 /* ---- budget: max_threads, reserved by workers in chunks ------------------- */
 
@@ -166,7 +358,6 @@ static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
 	}
 	p->tgid = tgid;
 	p->owner = w->id;
-	p->loginuid = UINT32_MAX;
 	CDS_INIT_LIST_HEAD(&p->threads);
 	cds_list_add_tail(&p->olink, &w->procs);
 	CNT_INC(w, processes_created);
@@ -186,59 +377,84 @@ static void process_abort(struct proc_worker *w, struct proc_process *p)
  * period; the fd table is ours alone and goes now. */
 static void process_release(struct proc_worker *w, struct proc_process *p)
 {
+	ver_forget(p->img ? &p->img->v : NULL);
+	ver_forget(p->cwd ? &p->cwd->v : NULL);
+	ver_forget(p->ids ? &p->ids->v : NULL);
 	cds_list_del(&p->olink);
 	proc_fdtable_free(&p->fds);
 	CNT_INC(w, processes_freed);
 	call_rcu(&p->rcu, process_free_cb);
 }
 
-static int process_set_cwd(struct proc_process *p, const char *path)
+static int process_set_cwd(struct proc_worker *w, struct proc_process *p, const char *path)
 {
 	size_t len = strnlen(path, PROC_PATH_MAX - 1);
-	struct proc_cwd *c = malloc(sizeof(*c) + len + 1), *old;
+	struct proc_cwd *c = malloc(sizeof(*c) + len + 1);
 
 	if (!c)
 		return -ENOMEM;
+	memset(c, 0, sizeof(*c));
 	c->len = (uint32_t)len;
 	memcpy(c->s, path, len);
 	c->s[len] = '\0';
-	old = p->cwd;
-	ST_REL(p->cwd, c);
-	if (old)
-		call_rcu(&old->rcu, cwd_free_cb);
+	ver_publish(w, (struct proc_ver **)&p->cwd, &c->v, PROC_VER_CWD);
 	return 0;
 }
 
-static int process_set_image(struct proc_process *p, const struct proc_img_src *src)
+static int process_set_image(struct proc_worker *w, struct proc_process *p,
+			     const struct proc_img_src *src)
 {
-	struct proc_image_box *box = proc_image_build(src), *old;
+	struct proc_image_box *box = proc_image_build(src);
 
 	if (!box)
 		return -ENOMEM;
-	old = p->img;
-	ST_REL(p->img, box);
-	proc_image_retire(old);
+	ver_publish(w, (struct proc_ver **)&p->img, &box->v, PROC_VER_IMAGE);
 	return 0;
 }
 
-/* Scalars a clone or exec reports. */
-static void process_set_scalars(struct proc_process *p, const struct proc_spawn *s)
+/* Owner: a copy of p's current ids to change and publish (ids_publish). */
+static struct proc_ids *ids_copy(struct proc_process *p)
 {
-	if (s->ptid)
-		ST(p->ptid, s->ptid);
+	const struct proc_ids *cur = p->ids ? p->ids : &proc_default_ids;
+	struct proc_ids *n = malloc(sizeof(*n));
+
+	if (!n)
+		return NULL;
+	*n = *cur;
+	n->ptid = LD(cur->ptid);
+	return n;
+}
+
+static void ids_publish(struct proc_worker *w, struct proc_process *p, struct proc_ids *n)
+{
+	ver_publish(w, (struct proc_ver **)&p->ids, &n->v, PROC_VER_IDS);
+}
+
+/* Scalars a clone or exec reports (one new ids version). */
+static int process_set_scalars(struct proc_worker *w, struct proc_process *p,
+			       const struct proc_spawn *s)
+{
+	struct proc_ids *n = ids_copy(p);
+
 	if (s->vpid)
 		ST(p->vpid, s->vpid);
+	if (!n)
+		return -ENOMEM;
+	if (s->ptid)
+		n->ptid = s->ptid;
 	if (s->flags & PROC_SPAWN_HAVE_IDS) {
-		ST(p->uids, (uint64_t)s->uid | (uint64_t)s->euid << 32);
-		ST(p->gids, (uint64_t)s->gid | (uint64_t)s->egid << 32);
-		ST(p->loginuid, s->loginuid);
+		n->uids = (uint64_t)s->uid | (uint64_t)s->euid << 32;
+		n->gids = (uint64_t)s->gid | (uint64_t)s->egid << 32;
+		n->loginuid = s->loginuid;
 	}
 	if (s->sid)
-		ST(p->sid, s->sid);
+		n->sid = s->sid;
 	if (s->vpgid)
-		ST(p->vpgid, s->vpgid);
+		n->vpgid = s->vpgid;
 	if (s->tty)
-		ST(p->tty, s->tty);
+		n->tty = s->tty;
+	ids_publish(w, p, n);
+	return 0;
 }
 
 /* ---- threads --------------------------------------------------------------- */
@@ -264,6 +480,7 @@ static struct proc_thread *thread_alloc(struct proc_worker *w, struct proc_proce
 		return NULL;
 	}
 	thr->owner = w->id;
+	thr->key_from = w->key;
 	thr->vtid = vtid;
 	thr->clone_ts = clone_ts;
 	thr->last_ts = ts;
@@ -333,24 +550,38 @@ static void tomb_expire(struct proc_worker *w, struct proc_thread *thr)
 	call_rcu(&thr->rcu, thread_free_cb);
 }
 
+/*
+ * Quiescence work of the owner: free versions nobody can read any more, then
+ * entomb the exited threads no reader can see alive any more (exit key
+ * below every worker's progress; an unkeyed exit at once).
+ */
 static void flush_pending(struct proc_worker *w)
 {
 	struct cds_list_head *pos, *next;
+	uint64_t min = min_progress(w->t);
 
+	ver_reclaim(w, min);
 	/* The _entry_ iterators of liburcu form a bogus entry pointer from the
 	 * list head (undefined behaviour for our cache-aligned types): walk the
 	 * nodes and take the entry of real nodes only. */
-	cds_list_for_each_safe(pos, next, &w->pending)
-		entomb(w, cds_list_entry(pos, struct proc_thread, olink),
-		       LD(cds_list_entry(pos, struct proc_thread, olink)->dead_ts));
+	cds_list_for_each_safe(pos, next, &w->pending) {
+		struct proc_thread *thr = cds_list_entry(pos, struct proc_thread, olink);
+		uint64_t dk = LD(thr->dead_key);
+
+		/* the list is in exit-key order (keys never decrease) */
+		if (dk && dk >= min)
+			break;
+		entomb(w, thr, LD(thr->dead_ts));
+	}
 }
 
-/* Mark thr exited; it is entombed at the next quiescent state. */
+/* Mark thr exited at w's key; it is entombed by a later flush_pending. */
 static void thread_mark_exiting(struct proc_worker *w, struct proc_thread *thr, uint64_t reaper,
 				uint64_t ts)
 {
 	ST(thr->reaper, reaper);
 	ST(thr->dead_ts, ts);
+	ST(thr->dead_key, w->key);
 	ST_REL(thr->state, (uint32_t)PROC_EXITING);
 	cds_list_del(&thr->olink);
 	cds_list_add_tail(&thr->olink, &w->pending);
@@ -361,9 +592,15 @@ static void thread_mark_exiting(struct proc_worker *w, struct proc_thread *thr, 
 static struct proc_thread *owned_find(struct proc_worker *w, uint64_t tid, int *err)
 {
 	struct proc_thread *thr = index_find(w->t, tid);
+	uint64_t dk;
 
 	*err = 0;
 	if (!thr || LD(thr->state) == PROC_TOMB)
+		return NULL;
+	/* exited at an earlier key, waiting for the others to pass it: gone
+	 * for the owner (a new thread with this tid replaces it) */
+	dk = LD(thr->dead_key);
+	if (thr->owner == w->id && dk && dk < w->key)
 		return NULL;
 	if (thr->owner != w->id) {
 		*err = -EPERM;
@@ -385,10 +622,10 @@ static int spawn_process(struct proc_worker *w, const struct proc_spawn *s, uint
 
 	if (!p)
 		return -ENOMEM;
-	process_set_scalars(p, s);
 	ST(p->clone_ts, cts);
 	proc_img_src_from_spawn(&src, s, base);
-	if (process_set_image(p, &src) || (cwd && process_set_cwd(p, cwd))) {
+	if (process_set_scalars(w, p, s) || process_set_image(w, p, &src) ||
+	    (cwd && process_set_cwd(w, p, cwd))) {
 		CNT_INC(w, alloc_failures);
 		process_abort(w, p);
 		return -ENOMEM;
@@ -439,18 +676,17 @@ static int fill_placeholder(struct proc_worker *w, struct proc_thread *thr,
 	if (s->tid == tgid || (p->img == NULL && !(s->flags & PROC_SPAWN_THREAD))) {
 		parent = parent_proc(w, s);
 		cwd = s->cwd ? s->cwd : parent ? proc_process_cwd(parent) : NULL;
-		process_set_scalars(p, s);
 		ST(p->clone_ts, s->ts);
 		proc_img_src_from_spawn(&src, s, parent ? proc_process_image(parent) : NULL);
-		if (process_set_image(p, &src) || (cwd && process_set_cwd(p, cwd))) {
+		if (process_set_scalars(w, p, s) || process_set_image(w, p, &src) ||
+		    (cwd && process_set_cwd(w, p, cwd))) {
 			CNT_INC(w, alloc_failures);
 			return -ENOMEM;
 		}
 	} else if (p->img == NULL && s->exe) {
 		/* a thread's clone reports its process's image too */
-		process_set_scalars(p, s);
 		proc_img_src_from_spawn(&src, s, NULL);
-		if (process_set_image(p, &src)) {
+		if (process_set_scalars(w, p, s) || process_set_image(w, p, &src)) {
 			CNT_INC(w, alloc_failures);
 			return -ENOMEM;
 		}
@@ -557,11 +793,11 @@ int proc_thread_exec(struct proc_worker *w, const struct proc_spawn *s, struct p
 		src.cgroups = p->img->img.cgroups;
 		src.cgroups_len = p->img->img.cgroups_len;
 	}
-	if (process_set_image(p, &src) || (s->cwd && process_set_cwd(p, s->cwd))) {
+	if (process_set_image(w, p, &src) || (s->cwd && process_set_cwd(w, p, s->cwd)) ||
+	    process_set_scalars(w, p, s)) {
 		CNT_INC(w, alloc_failures);
 		return -ENOMEM;
 	}
-	process_set_scalars(p, s);
 	if (s->vtid)
 		ST(lead->vtid, s->vtid);
 	if (LD(lead->placeholder)) {
@@ -658,56 +894,66 @@ static struct proc_process *setter_proc(struct proc_worker *w, struct proc_threa
 	return thr->proc;
 }
 
-int proc_set_uids(struct proc_worker *w, struct proc_thread *thr, uint32_t uid, uint32_t euid)
+/* Owner: one scalar change = one new ids version. */
+static int ids_set(struct proc_worker *w, struct proc_thread *thr, int which, uint64_t a,
+		   uint64_t b)
 {
 	int err;
 	struct proc_process *p = setter_proc(w, thr, &err);
+	struct proc_ids *n;
 
-	if (p)
-		ST(p->uids, (uint64_t)uid | (uint64_t)euid << 32);
-	return err;
+	if (!p)
+		return err;
+	n = ids_copy(p);
+	if (!n) {
+		CNT_INC(w, alloc_failures);
+		return -ENOMEM;
+	}
+	switch (which) {
+	case 0:
+		n->uids = a | b << 32;
+		break;
+	case 1:
+		n->gids = a | b << 32;
+		break;
+	case 2:
+		n->loginuid = (uint32_t)a;
+		break;
+	case 3:
+		n->sid = (uint32_t)a;
+		n->vpgid = (uint32_t)b;
+		break;
+	default:
+		n->tty = (uint32_t)a;
+		break;
+	}
+	ids_publish(w, p, n);
+	return 0;
+}
+
+int proc_set_uids(struct proc_worker *w, struct proc_thread *thr, uint32_t uid, uint32_t euid)
+{
+	return ids_set(w, thr, 0, uid, euid);
 }
 
 int proc_set_gids(struct proc_worker *w, struct proc_thread *thr, uint32_t gid, uint32_t egid)
 {
-	int err;
-	struct proc_process *p = setter_proc(w, thr, &err);
-
-	if (p)
-		ST(p->gids, (uint64_t)gid | (uint64_t)egid << 32);
-	return err;
+	return ids_set(w, thr, 1, gid, egid);
 }
 
 int proc_set_loginuid(struct proc_worker *w, struct proc_thread *thr, uint32_t loginuid)
 {
-	int err;
-	struct proc_process *p = setter_proc(w, thr, &err);
-
-	if (p)
-		ST(p->loginuid, loginuid);
-	return err;
+	return ids_set(w, thr, 2, loginuid, 0);
 }
 
 int proc_set_sid(struct proc_worker *w, struct proc_thread *thr, uint32_t sid, uint32_t vpgid)
 {
-	int err;
-	struct proc_process *p = setter_proc(w, thr, &err);
-
-	if (p) {
-		ST(p->sid, sid);
-		ST(p->vpgid, vpgid);
-	}
-	return err;
+	return ids_set(w, thr, 3, sid, vpgid);
 }
 
 int proc_set_tty(struct proc_worker *w, struct proc_thread *thr, uint32_t tty)
 {
-	int err;
-	struct proc_process *p = setter_proc(w, thr, &err);
-
-	if (p)
-		ST(p->tty, tty);
-	return err;
+	return ids_set(w, thr, 4, tty, 0);
 }
 
 int proc_set_cwd(struct proc_worker *w, struct proc_thread *thr, const char *cwd)
@@ -717,7 +963,7 @@ int proc_set_cwd(struct proc_worker *w, struct proc_thread *thr, const char *cwd
 
 	if (!p)
 		return err;
-	err = process_set_cwd(p, cwd);
+	err = process_set_cwd(w, p, cwd);
 	if (err)
 		CNT_INC(w, alloc_failures);
 	return err;
@@ -735,7 +981,7 @@ static int image_cow(struct proc_worker *w, struct proc_thread *thr,
 		return err;
 	proc_img_src_from_image(&src, p->img ? &p->img->img : &proc_placeholder_image);
 	fn(&src, arg);
-	err = process_set_image(p, &src);
+	err = process_set_image(w, p, &src);
 	if (err)
 		CNT_INC(w, alloc_failures);
 	return err;
@@ -771,12 +1017,50 @@ int proc_set_caps(struct proc_worker *w, struct proc_thread *thr, uint64_t effec
 
 /* ---- lookups and accessors (any worker) ----------------------------------- */
 
-struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid)
+/*
+ * Whether thr exists at key (AS OF, state.h): created at or before key, not
+ * exited before it. key 0 (an unkeyed reader) sees the table as it is.
+ */
+static bool thread_visible(const struct proc_worker *w, const struct proc_thread *thr,
+			   uint64_t key)
+{
+	uint64_t dk;
+
+	if (LD_ACQ(thr->state) == PROC_TOMB)
+		return false;
+	if (!key)
+		return true;
+	/* created later: invisible in replay; live readers (no waits, keys
+	 * from several clocks) take what exists */
+	if (w->t->wait && LD(thr->key_from) > key)
+		return false;
+	dk = LD(thr->dead_key);
+	return !dk || dk >= key;
+}
+
+/* The entry for tid as w must see it at its key: waits for the creator's
+ * progress (any worker's when nothing is found, or something too new). */
+static struct proc_thread *find_as_of(struct proc_worker *w, uint64_t tid)
 {
 	struct proc_thread *thr = index_find(w->t, tid);
 
+	if (!w->key || !w->t->wait)
+		return thr;
+	if (!thr || LD(thr->key_from) > w->key) {
+		as_of_all(w, tid);
+		thr = index_find(w->t, tid);
+	}
+	if (thr)
+		as_of_owner(w, thr->owner, tid);
+	return thr;
+}
+
+struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid)
+{
+	struct proc_thread *thr = find_as_of(w, tid);
+
 	CNT_INC(w, lookups);
-	if (!thr || LD_ACQ(thr->state) == PROC_TOMB) {
+	if (!thr || !thread_visible(w, thr, w->key)) {
 		CNT_INC(w, lookup_misses);
 		return NULL;
 	}
@@ -828,9 +1112,20 @@ uint64_t proc_process_vpid(const struct proc_process *p)
 	return LD(p->vpid);
 }
 
+/* The ids of p as the calling thread's worker sees them (AS OF its key). */
+static const struct proc_ids *ids_of(const struct proc_process *p)
+{
+	struct proc_worker *r = tls_w;
+	const struct proc_ver *v;
+
+	as_of_owner(r, p->owner, p->tgid);
+	v = ver_at(r, p->owner, (const struct proc_ver *)LD_ACQ(p->ids));
+	return v ? caa_container_of(v, const struct proc_ids, v) : &proc_default_ids;
+}
+
 uint64_t proc_process_ptid(const struct proc_process *p)
 {
-	return LD(p->ptid);
+	return LD(ids_of(p)->ptid);
 }
 
 uint64_t proc_process_clone_ts(const struct proc_process *p)
@@ -840,84 +1135,106 @@ uint64_t proc_process_clone_ts(const struct proc_process *p)
 
 uint32_t proc_process_uid(const struct proc_process *p)
 {
-	return (uint32_t)LD(p->uids);
+	return (uint32_t)ids_of(p)->uids;
 }
 
 uint32_t proc_process_euid(const struct proc_process *p)
 {
-	return (uint32_t)(LD(p->uids) >> 32);
+	return (uint32_t)(ids_of(p)->uids >> 32);
 }
 
 uint32_t proc_process_gid(const struct proc_process *p)
 {
-	return (uint32_t)LD(p->gids);
+	return (uint32_t)ids_of(p)->gids;
 }
 
 uint32_t proc_process_egid(const struct proc_process *p)
 {
-	return (uint32_t)(LD(p->gids) >> 32);
+	return (uint32_t)(ids_of(p)->gids >> 32);
 }
 
 uint32_t proc_process_loginuid(const struct proc_process *p)
 {
-	return LD(p->loginuid);
+	return ids_of(p)->loginuid;
 }
 
 uint32_t proc_process_sid(const struct proc_process *p)
 {
-	return LD(p->sid);
+	return ids_of(p)->sid;
 }
 
 uint32_t proc_process_vpgid(const struct proc_process *p)
 {
-	return LD(p->vpgid);
+	return ids_of(p)->vpgid;
 }
 
 uint32_t proc_process_tty(const struct proc_process *p)
 {
-	return LD(p->tty);
+	return ids_of(p)->tty;
 }
 
 const char *proc_process_cwd(const struct proc_process *p)
 {
-	const struct proc_cwd *c = LD_ACQ(p->cwd);
+	struct proc_worker *r = tls_w;
+	const struct proc_ver *v;
 
-	return c ? c->s : "";
+	as_of_owner(r, p->owner, p->tgid);
+	v = ver_at(r, p->owner, (const struct proc_ver *)LD_ACQ(p->cwd));
+	return v ? caa_container_of(v, const struct proc_cwd, v)->s : "";
 }
 
 const struct proc_image *proc_process_image(const struct proc_process *p)
 {
-	const struct proc_image_box *box = LD_ACQ(p->img);
+	struct proc_worker *r = tls_w;
+	const struct proc_ver *v;
 
-	return box ? &box->img : &proc_placeholder_image;
+	as_of_owner(r, p->owner, p->tgid);
+	v = ver_at(r, p->owner, (const struct proc_ver *)LD_ACQ(p->img));
+	return v ? &caa_container_of(v, const struct proc_image_box, v)->img
+		 : &proc_placeholder_image;
 }
 
+/*
+ * Parent resolution AS OF w's key S. A parent entry that exited at a key
+ * below S is dead at S: follow the reaper the kernel reported (as libs
+ * re-parents at procexit); one that exits at S or later is still the
+ * parent. An entry created after S is not the parent (tid reused later).
+ * The owner settles a followed re-parent into its ptid only once every
+ * worker has passed the exits it followed: from then on no reader can ask
+ * at a key where the old parent was alive, so the answer is the same for
+ * all of them.
+ */
 struct proc_process *proc_process_parent(struct proc_worker *w, struct proc_process *p)
 {
-	uint64_t ptid = LD(p->ptid), since = LD(p->clone_ts);
+	const struct proc_ids *ids = ids_of(p);
+	uint64_t ptid = LD(ids->ptid), since = LD(p->clone_ts), key = w->key;
+	uint64_t last_dead = 0;
 	struct proc_process *pp;
 	struct proc_thread *pt;
 	unsigned hop;
 	int followed = 0;
 
 	for (hop = 0; hop <= PROC_REAPER_HOPS && ptid && ptid != p->tgid; hop++) {
-		uint64_t cts, reaper;
+		uint64_t cts, reaper, dk;
 
-		pt = index_find(w->t, ptid);
+		pt = find_as_of(w, ptid);
 		if (!pt)
 			break;
+		if (key && w->t->wait && LD(pt->key_from) > key)
+			break; /* created later: not the parent at key */
 		/* a "parent" that started after the child (or after the parent it
 		 * replaces) is a reused tid, not the parent */
 		cts = LD(pt->clone_ts);
 		if (since && cts && cts > since)
 			break;
-		if (LD_ACQ(pt->state) != PROC_TOMB) {
+		if (thread_visible(w, pt, key)) {
 			pp = LD_ACQ(pt->proc);
 			if (pp == p)
 				break;
 			if (pp) {
-				if (followed && p->owner == w->id && LD(p->ptid) != ptid) {
-					ST(p->ptid, ptid);
+				if (followed && p->owner == w->id && LD(ids->ptid) != ptid &&
+				    (!key || last_dead < min_progress(w->t))) {
+					ST(((struct proc_ids *)ids)->ptid, ptid);
 					CNT_INC(w, reparents_settled);
 				}
 				return pp;
@@ -926,6 +1243,9 @@ struct proc_process *proc_process_parent(struct proc_worker *w, struct proc_proc
 		reaper = LD(pt->reaper);
 		if (!reaper || reaper == ptid)
 			break;
+		dk = LD(pt->dead_key);
+		if (dk > last_dead)
+			last_dead = dk;
 		since = LD(pt->dead_ts);
 		ptid = reaper;
 		followed = 1;
@@ -977,6 +1297,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 	t->max_tombs = cfg->max_tombs ? cfg->max_tombs : 4096;
 	t->purge_idle_ns = cfg->purge_idle_ns ? cfg->purge_idle_ns : 600ull * 1000000000ull;
 	t->tomb_ttl_ns = cfg->tomb_ttl_ns ? cfg->tomb_ttl_ns : 120ull * 1000000000ull;
+	t->wait = cfg->wait_progress ? 1 : 0;
 	/* reserve in chunks small enough that all workers' slack is 1/16 */
 	t->chunk = t->max_threads / (16 * t->max_workers);
 	if (t->chunk < 1)
@@ -1006,6 +1327,8 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 		CDS_INIT_LIST_HEAD(&w->pending);
 		CDS_INIT_LIST_HEAD(&w->tombs);
 		CDS_INIT_LIST_HEAD(&w->procs);
+		CDS_INIT_LIST_HEAD(&w->versions);
+		w->progress = UINT64_MAX;
 	}
 	return t;
 }
@@ -1072,7 +1395,11 @@ struct proc_worker *proc_worker_register(struct proc_table *t)
 		return NULL;
 	}
 	w = &t->workers[id];
-	w->registered = 1;
+	/* waiting tables: nothing applied yet, readers wait for us */
+	w->pub = t->wait ? 0 : UINT64_MAX;
+	ST_REL(w->progress, w->pub);
+	ST(w->registered, 1);
+	tls_w = w;
 	rcu_register_thread();
 	return w;
 }
@@ -1081,10 +1408,17 @@ void proc_worker_unregister(struct proc_worker *w)
 {
 	if (!w || !w->registered)
 		return;
+	/* nothing more will be applied: nobody waits for us any more; what we
+	 * own stays readable (exited threads not yet entombed stay so, for
+	 * readers behind their exit keys; the table's destroy frees them) */
+	w->pub = UINT64_MAX;
+	ST_REL(w->progress, UINT64_MAX);
 	flush_pending(w);
 	TSAN_QS();
 	rcu_unregister_thread();
-	w->registered = 0;
+	if (tls_w == w)
+		tls_w = NULL;
+	ST(w->registered, 0);
 }
 
 void proc_worker_quiescent(struct proc_worker *w)
@@ -1092,6 +1426,40 @@ void proc_worker_quiescent(struct proc_worker *w)
 	flush_pending(w);
 	TSAN_QS();
 	rcu_quiescent_state();
+}
+
+void proc_worker_set_key(struct proc_worker *w, uint64_t key)
+{
+	w->key = key;
+	if (w->t->wait && ++w->stride >= PROC_PROGRESS_STRIDE)
+		progress_publish(w, key);
+}
+
+void proc_worker_set_hint(struct proc_worker *w, uint64_t (*fn)(void *ctx, uint64_t tid),
+			  void *ctx)
+{
+	w->hint = fn;
+	w->hint_ctx = ctx;
+}
+
+uint64_t proc_worker_key(const struct proc_worker *w)
+{
+	return w->key;
+}
+
+void proc_worker_progress(struct proc_worker *w, uint64_t key)
+{
+	progress_publish(w, key);
+}
+
+void proc_table_set_wait(struct proc_table *t, int on)
+{
+	t->wait = on ? 1 : 0;
+}
+
+uint64_t proc_table_min_progress(const struct proc_table *t)
+{
+	return min_progress(t);
 }
 
 void proc_worker_offline(struct proc_worker *w)
@@ -1118,9 +1486,36 @@ void proc_table_barrier(struct proc_table *t)
 	rcu_barrier();
 }
 
+/* Purge one live thread if idle at now; 1 when it was removed. */
+static unsigned purge_one(struct proc_worker *w, struct proc_thread *thr, uint64_t now)
+{
+	struct proc_process *p = thr->proc;
+
+	/* never active since seeding (a table or /proc entry): its idle
+	 * time starts now, not at the epoch */
+	if (!thr->last_ts) {
+		thr->last_ts = now;
+		return 0;
+	}
+	/* a group's leader goes last: the others find the group through it */
+	if (thr->last_ts + w->t->purge_idle_ns > now ||
+	    (LD(thr->tid) == p->tgid && p->nthreads > 1))
+		return 0;
+	CNT_INC(w, purged);
+	if (w->key) {
+		/* dead from w's key on, for every reader alike */
+		thread_mark_exiting(w, thr, 0, now);
+		return 1;
+	}
+	ST(thr->reaper, 0);
+	entomb(w, thr, now);
+	return 1;
+}
+
 unsigned proc_worker_purge(struct proc_worker *w, uint64_t now, unsigned budget)
 {
 	struct proc_table *t = w->t;
+	struct cds_list_head *pos, *next;
 	struct proc_thread *thr;
 	unsigned removed = 0, i;
 
@@ -1130,17 +1525,15 @@ unsigned proc_worker_purge(struct proc_worker *w, uint64_t now, unsigned budget)
 			break;
 		tomb_expire(w, thr);
 	}
+	if (budget == PROC_PURGE_ALL) {
+		/* a full sweep: what it removes depends on now alone */
+		cds_list_for_each_safe(pos, next, &w->live)
+			removed += purge_one(w, cds_list_entry(pos, struct proc_thread, olink), now);
+		return removed;
+	}
 	for (i = 0; i < budget && !cds_list_empty(&w->live); i++) {
-		struct proc_process *p;
-
 		thr = cds_list_first_entry(&w->live, struct proc_thread, olink);
-		p = thr->proc;
-		/* a group's leader goes last: the others find the group through it */
-		if (thr->last_ts + t->purge_idle_ns <= now &&
-		    !(LD(thr->tid) == p->tgid && p->nthreads > 1)) {
-			ST(thr->reaper, 0);
-			entomb(w, thr, now);
-			CNT_INC(w, purged);
+		if (purge_one(w, thr, now)) {
 			removed++;
 			continue;
 		}

@@ -1380,6 +1380,32 @@ static bool is_clone_exit(uint16_t t)
 	       t == EVT_SYSCALL_VFORK_20_X || t == EVT_SYSCALL_CLONE3_X;
 }
 
+/* Event names whose application may change what another worker reads of a
+ * thread or process (its existence, image, cwd, ids); the fd table is never
+ * read across partitions, so fd events are not in it. Their exit events
+ * (and procexit) shape; a clone's parent side and a failed exec do not,
+ * which only their parameters tell (the caller may look). */
+static const char *const shaping_names[] = {
+	"clone",   "fork",	"vfork",    "clone3",  "execve", "execveat", "procexit",
+	"chdir",   "fchdir",	"setuid",   "setgid",  "setresuid", "setreuid", "setresgid",
+	"setregid", "setsid",	"setpgid",  "setns",   "unshare", "capset",   "prctl",
+};
+
+bool proc_event_type_shapes(uint16_t type)
+{
+	const struct evt_info *in = evt_info(type);
+
+	if (!in || !in->name)
+		return false;
+	/* enter events change nothing but procexit (the thread ends) */
+	if (evt_type_is_enter(type) && strcmp(in->name, "procexit") != 0)
+		return false;
+	for (size_t i = 0; i < sizeof(shaping_names) / sizeof(shaping_names[0]); i++)
+		if (strcmp(in->name, shaping_names[i]) == 0)
+			return true;
+	return false;
+}
+
 static bool is_exec_exit(uint16_t t)
 {
 	return t == EVT_SYSCALL_EXECVE_19_X || t == EVT_SYSCALL_EXECVEAT_X;
