@@ -39,7 +39,22 @@ echo "## Replay throughput (multi-worker engine, falco_rules.yaml)"
 echo
 echo "\`peregrine --workers W --partition P -r falco_rules.yaml -e FILE\` on a generated capture of"
 echo "$EVENTS events (200 processes), alerts not printed; median of $RUNS runs; $(nproc) cores."
-echo "The reader thread is a third thread next to the workers."
+echo "Replay has no reader thread: every worker scans the capture and keeps its own events."
+echo
+# Can this machine run two CPU-bound threads at once right now? (Other work
+# on a shared machine shows here first.) A plain busy loop, alone and twice.
+spin="$BUILD/bench/spin2"
+if [ ! -x "$spin" ]; then
+	printf '%s\n' '#include <pthread.h>' '#include <stdio.h>' '#include <time.h>' \
+		'static volatile unsigned long sink;' \
+		'static void *spin(void *a) { unsigned long x = 0; for (unsigned long i = 0; i < 600000000ul; i++) x += i * i; sink = x; return a; }' \
+		'static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }' \
+		'int main(void) { pthread_t a, b; double t0 = now(), t1, t2; spin(0); t1 = now();' \
+		'pthread_create(&a, 0, spin, 0); pthread_create(&b, 0, spin, 0); pthread_join(a, 0); pthread_join(b, 0); t2 = now();' \
+		'printf("%.2f\n", 2 * (t1 - t0) / (t2 - t1)); return 0; }' >"$spin.c"
+	cc -O1 -pthread -o "$spin" "$spin.c"
+fi
+echo "Two busy loops vs one on this machine, same run: $(for _ in 1 2 3; do "$spin"; done | tr '\n' ' ')x (2.00 = two free cores)."
 echo
 echo "| skew | layout | events/s |"
 echo "|---|---|---|"

@@ -195,6 +195,7 @@ struct cap_reader_stats {
 	uint64_t kept_in_place;	    /* of kept_old, already complete: no copy */
 	uint64_t skipped_unknown;   /* events of types the table does not know */
 	uint64_t skipped_blocks;    /* unknown or misplaced blocks skipped */
+	uint64_t filtered;	    /* events the filter skipped (not in events) */
 	uint64_t first_ts, last_ts; /* of the events handed out */
 };
 
@@ -230,6 +231,29 @@ struct cap_reader *cap_reader_open_mem(const void *buf, size_t len, struct cap_e
  * syscall per event on raw files.
  */
 int cap_reader_next(struct cap_reader *r, struct cap_event *ev);
+
+/*
+ * A filter consulted on the header of every event of a known type, in file
+ * order, BEFORE its parameters are checked or its layout converted: true
+ * hands it out, false skips it (counted in stats.filtered; a skipped old
+ * enter event is not remembered for its exit either, so all events of one
+ * tid must get the same answer for their conversion to be complete). ts,
+ * tid and type are the raw header's (type may be an old layout's number).
+ * Several readers on the same file, each keeping a share, therefore see
+ * the same sequence of filter calls: the n-th call is the n-th event the
+ * unfiltered reader would hand out. Call before the first
+ * cap_reader_next(); fn NULL removes the filter.
+ */
+typedef bool cap_filter_fn(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, uint16_t cpu);
+void cap_reader_set_filter(struct cap_reader *r, cap_filter_fn *fn, void *ctx);
+
+/*
+ * An fd on the raw (uncompressed) bytes of the capture at @path: the file
+ * itself, or a memfd holding a gzip file inflated once, so that several
+ * readers can each mmap() it with cap_reader_open_fd(). The caller closes
+ * it. -errno with @err filled on failure.
+ */
+int cap_raw_fd(const char *path, struct cap_error *err);
 
 /* The last error of @r (offset, message). */
 const struct cap_error *cap_reader_error(const struct cap_reader *r);

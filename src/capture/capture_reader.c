@@ -57,6 +57,9 @@ struct cap_reader {
 
 	struct cap_error err;
 	int failed; /* sticky -errno */
+
+	cap_filter_fn *filter; /* consulted on each event's header, or NULL */
+	void *filter_ctx;
 };
 
 void cap_set_error(struct cap_error *e, int err, uint64_t off, const char *fmt, ...)
@@ -774,6 +777,18 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 		r->stats.skipped_unknown++;
 		return 0;
 	}
+	/* before any check or conversion: a skipped event costs nothing more,
+	 * and the converter only ever sees (remembers) the kept ones */
+	if (r->filter) {
+		uint64_t ts, tid;
+
+		memcpy(&ts, e, sizeof(ts));
+		memcpy(&tid, e + 8, sizeof(tid));
+		if (!r->filter(r->filter_ctx, ts, tid, r->last_type, rd16(body))) {
+			r->stats.filtered++;
+			return 0;
+		}
+	}
 	if (v2) {
 		if (check_v2_params(r, e, evlen, info, off))
 			return r->failed;
@@ -848,6 +863,49 @@ int cap_reader_next(struct cap_reader *r, struct cap_event *ev)
 		if (rc > 0)
 			return 1;
 	}
+}
+
+void cap_reader_set_filter(struct cap_reader *r, cap_filter_fn *fn, void *ctx)
+{
+	r->filter = fn;
+	r->filter_ctx = ctx;
+}
+
+int cap_raw_fd(const char *path, struct cap_error *err)
+{
+	unsigned char buf[1 << 16];
+	gzFile gz;
+	int fd, mfd, e, n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		e = errno;
+		cap_set_error(err, -e, 0, "cannot open %s: %s", path, strerror(e));
+		return -e;
+	}
+	if (pread(fd, buf, 2, 0) != 2 || buf[0] != 0x1f || buf[1] != 0x8b)
+		return fd;
+	mfd = memfd_create("cap_raw", MFD_CLOEXEC);
+	gz = mfd >= 0 ? gzdopen(fd, "rb") : NULL;
+	if (!gz) {
+		e = mfd < 0 ? errno : ENOMEM;
+		close(fd);
+		if (mfd >= 0)
+			close(mfd);
+		set_err_errno(err, e, "inflating into a memfd");
+		return -e;
+	}
+	while ((n = gzread(gz, buf, sizeof(buf))) > 0) {
+		if (write(mfd, buf, (size_t)n) != n) {
+			e = errno ? errno : EIO;
+			gzclose(gz);
+			close(mfd);
+			set_err_errno(err, e, "writing the inflated capture");
+			return -e;
+		}
+	}
+	gzclose(gz); /* closes fd; a truncated stream is reported by the readers */
+	return mfd;
 }
 
 const struct cap_error *cap_reader_error(const struct cap_reader *r)

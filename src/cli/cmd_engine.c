@@ -460,6 +460,15 @@ static void ce_summary(struct ce_run *r, double elapsed)
 		"Events detected: %" PRIu64 " (written %" PRIu64 ", queue drops %" PRIu64 ")\n",
 		es.events, elapsed, elapsed > 0 ? (double)es.events / elapsed : 0.0, es.nworkers,
 		r->cfg.partition, es.matches, os.written, os.queue_drops);
+	if (es.nworkers > 1) {
+		struct proc_stats ps;
+
+		proc_table_stats(eng_proc_table(r->eng), &ps);
+		fprintf(stderr,
+			"Cross-partition reads: %" PRIu64 " waits for a lagging owner (%.1f ms), "
+			"%" PRIu64 " versions kept for readers behind\n",
+			ps.progress_waits, (double)ps.progress_wait_ns / 1e6, ps.versions_kept);
+	}
 }
 
 static int ce_parse(int argc, char **argv, struct ce_opts *co)
@@ -644,8 +653,11 @@ int cmd_engine(int argc, char **argv)
 		next_stats = r.t0_ns + (uint64_t)(co.stats_interval * 1e9);
 	next_drop = r.t0_ns + 1000000000ull;
 	while (!eng_done(r.eng)) {
-		struct timespec tick = {0, 20 * 1000000L};
-		int sig = sigtimedwait(&set, NULL, &tick);
+		struct timespec zero = {0, 0};
+		int sig;
+
+		eng_wait(r.eng, 20);
+		sig = sigtimedwait(&set, NULL, &zero);
 		uint64_t now = ce_now();
 
 		if (sig == SIGINT || sig == SIGTERM) {

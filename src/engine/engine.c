@@ -1,6 +1,6 @@
 /*
- * engine.c - workers, the replay reader and dispatcher, live wiring, rules
- * swap and counters (see engine.h for the layout and the reasons).
+ * engine.c - workers, the replay shared scan, live wiring, rules swap and
+ * counters (see engine.h for the layout and the reasons).
  *
  * The per-event pipeline is one function, wk_event(): decode in place,
  * proc_event_apply, rule_eval with wk_on_match filling an alert slot of the
@@ -15,13 +15,14 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "abi/event_table.h"
 #include "bpf/probe.h"
 #include "capture/capture.h"
 #include "engine/engine.h"
-#include "engine/spsc.h"
 #include "fields/fields.h"
 #include "output/output.h"
 #include "rules/ruleset.h"
@@ -30,6 +31,12 @@
 
 #define CL 64
 #define ENG_NUM_BYTES 8u /* each ring record starts with the event's number */
+
+/* A tid -> tgid map (open addressing); one per replay worker. */
+struct tmap {
+	uint64_t *keys, *vals; /* key 0 = empty */
+	size_t cap, n;
+};
 
 /* Counters of one worker, on lines no other thread writes. */
 struct wk_counters {
@@ -45,14 +52,21 @@ struct eng_worker {
 	unsigned id;
 	pthread_t thread;
 	bool started;
-	struct eng_spsc *q; /* replay */
+	struct cap_reader *cap; /* replay: this worker's own reader */
 	struct prb_ring *ring; /* live */
 	struct proc_worker *pw;
 	const struct rule_ruleset *rs; /* the ruleset rw belongs to */
 	struct rule_worker *rw;
 	uint64_t gen;
 	uint64_t live_num;
+	uint64_t live_key; /* live: order key (event time, never decreasing) */
 	uint64_t last_ts; /* time of the last event this worker processed */
+	uint64_t scan;	   /* replay: events scanned = key of the last one */
+	uint64_t first_ts; /* replay: time of the capture's first event */
+	struct tmap m;	   /* replay: tid -> tgid, as the scan has seen it */
+	struct tmap chg;   /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
+	uint64_t c_tid, c_tgid; /* replay: the filter's last lookup */
+	bool c_own, c_valid;
 	struct evt_stats evst;
 	struct wk_counters *cnt;
 	_Atomic uint64_t *hits; /* ENG_MAX_RULES, written by this worker */
@@ -65,16 +79,20 @@ struct eng_worker {
 struct eng {
 	struct eng_opts o;
 	unsigned n;
+	uint64_t mod_m; /* UINT64_MAX / n + 1, for eng_owner */
 	struct out *out;
 	struct proc_table *pt;
 	_Atomic(struct rule_ruleset *) rs;
 	_Atomic uint64_t gen;
 	struct eng_worker *w;
 	/* replay */
-	struct cap_reader *cap;
+	struct cap_reader *cap; /* machine info; the cpu layout reads it inline */
+	int raw_fd;		/* the capture's raw bytes */
+	void *map;		/* ... mapped once, read in place by every worker's reader */
+	size_t map_len;
 	pthread_t reader;
 	bool reader_started;
-	int reader_err;
+	_Atomic int reader_err;
 	char reader_msg[256];
 	char hostname[130];
 	_Atomic uint64_t first_ts, last_ts, reader_events, oversize;
@@ -83,6 +101,8 @@ struct eng {
 	pthread_mutex_t names_lock; /* rule names vs. a ruleset being freed */
 	_Atomic int stop;
 	_Atomic int nrunning;
+	pthread_mutex_t done_lock; /* with done_cond: eng_wait sleeps until nrunning hits 0 */
+	pthread_cond_t done_cond;
 	_Atomic unsigned nseeded; /* replay: workers done seeding from the tables */
 };
 
@@ -203,7 +223,7 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	ctx.ev = &ev;
 	ctx.cpu = cpu;
 	ctx.num = num;
-	ctx.first_ts = atomic_load_explicit(&w->e->first_ts, memory_order_relaxed);
+	ctx.first_ts = w->first_ts;
 	ctx.hostname = w->e->hostname;
 	ctx.pw = w->pw;
 	ctx.thr = ref.thr;
@@ -247,16 +267,23 @@ static void wk_exit(struct eng_worker *w)
 	w->rw = NULL;
 	w->rs = NULL;
 	atomic_store_explicit(&w->cnt->running, 0, memory_order_release);
-	atomic_fetch_sub(&w->e->nrunning, 1);
+	if (atomic_fetch_sub(&w->e->nrunning, 1) == 1) {
+		pthread_mutex_lock(&w->e->done_lock);
+		pthread_cond_broadcast(&w->e->done_cond);
+		pthread_mutex_unlock(&w->e->done_lock);
+	}
 }
 
 /* ---- partitioning ---- */
 
+/* prb_part_hash(key) % n without a division (Lemire's fastmod, exact for
+ * 32-bit operands): every replay worker computes it for every event. */
 static inline unsigned eng_owner(const struct eng *e, uint64_t tid, uint64_t tgid)
 {
 	uint64_t key = e->o.part == ENG_PART_TID ? tid : tgid;
+	uint64_t low = e->mod_m * prb_part_hash((uint32_t)key);
 
-	return prb_part_hash((uint32_t)key) % e->n;
+	return (unsigned)(((unsigned __int128)low * e->n) >> 64);
 }
 
 struct wk_owns {
@@ -271,78 +298,7 @@ static bool wk_owns_fn(void *ctx, uint64_t tid, uint64_t pid)
 	return eng_owner(o->e, tid, pid ? pid : tid) == o->id;
 }
 
-/* ---- replay: worker side ---- */
-
-static void *wk_replay_main(void *arg)
-{
-	struct eng_worker *w = arg;
-	struct eng *e = w->e;
-	struct wk_owns own = {e, w->id};
-	unsigned batches = 0;
-
-	w->pw = proc_worker_register(e->pt);
-	if (!w->pw) {
-		w->err = -errno;
-		/* keep draining so the reader never blocks on us */
-	} else {
-		proc_state_from_capture(w->pw, cap_reader_tables(e->cap), wk_owns_fn, &own);
-	}
-	/* release: the reader waits for every worker's seeding before the
-	 * first event, so no event meets a half-seeded table */
-	atomic_fetch_add_explicit(&e->nseeded, 1, memory_order_release);
-	wk_check_rules(w);
-	for (;;) {
-		const void *pl;
-		uint32_t len;
-		uint16_t cpu;
-		int rc;
-
-		if (!eng_spsc_begin_sc(w->q)) {
-			if (w->pw)
-				proc_worker_offline(w->pw);
-			rc = eng_spsc_wait_sc(w->q, 100);
-			if (w->pw)
-				proc_worker_online(w->pw);
-			wk_check_rules(w);
-			if (rc == 0)
-				break;
-			continue;
-		}
-		wk_check_rules(w);
-		while (eng_spsc_next_sc(w->q, &pl, &len, &cpu)) {
-			uint64_t num;
-
-			memcpy(&num, pl, sizeof(num));
-			if (!w->pw)
-				continue;
-			wk_event(w, (const uint8_t *)pl + ENG_NUM_BYTES, len - ENG_NUM_BYTES,
-				 cpu, num);
-			/* the same cadence as the single-consumer layout, so state
-			 * transitions tied to quiescent states (exited threads
-			 * becoming tombs) happen at the same events */
-			if ((num & 63) == 0)
-				proc_worker_quiescent(w->pw);
-		}
-		eng_spsc_release_sc(w->q);
-		if (w->pw) {
-			proc_worker_quiescent(w->pw);
-			if ((++batches & 63) == 0)
-				proc_worker_purge(w->pw, w->last_ts, 64);
-		}
-	}
-	wk_exit(w);
-	if (w->pw)
-		proc_worker_unregister(w->pw);
-	w->pw = NULL;
-	return NULL;
-}
-
-/* ---- replay: the reader's tid -> tgid map (reader thread only) ---- */
-
-struct tmap {
-	uint64_t *keys, *vals; /* key 0 = empty */
-	size_t cap, n;
-};
+/* ---- replay: each worker's tid -> tgid map (its own thread only) ---- */
 
 static inline size_t tmap_slot(const struct tmap *m, uint64_t k)
 {
@@ -480,14 +436,16 @@ static void tm_types_init(struct tm_type *tt)
 #define PPM_CL_CLONE_THREAD 0x2000u
 
 static pthread_once_t eng_types_once = PTHREAD_ONCE_INIT;
+static struct tm_type eng_tt[EVT_TYPE_MAX]; /* filled once, read-only after */
+static bool eng_shapes[EVT_TYPE_MAX];	     /* proc_event_type_shapes, cached */
 
 static void eng_types_fill(void)
 {
-	static struct tm_type tt[EVT_TYPE_MAX];
-
-	tm_types_init(tt);
-	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++)
-		eng_type_kind[t] = tt[t].kind;
+	tm_types_init(eng_tt);
+	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
+		eng_type_kind[t] = eng_tt[t].kind;
+		eng_shapes[t] = t < evt_table_size && proc_event_type_shapes((uint16_t)t);
+	}
 }
 
 static void eng_types_init(void)
@@ -533,123 +491,219 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
 	return tgid ? tgid : tid;
 }
 
-/* ---- replay: reader thread ---- */
+/* ---- replay: the shared scan (worker threads) ----
+ *
+ * HOW IT WORKS
+ *
+ * There is no reader thread: on a 2-core machine it would take a whole core
+ * share from the workers. Every worker opens its own cap_reader on the same
+ * raw bytes (the file mmap()ed, or a gzip capture inflated once into a
+ * memfd), scans every block header and keeps only the events it owns. The
+ * decision is made on the raw header, before any check or conversion
+ * (cap_reader_set_filter): the header's tid, mapped to its tgid by the
+ * worker's own tid -> tgid map. Every worker builds the same map from the
+ * capture's process table and the clone/execve/procexit events, which every
+ * worker keeps and parses (they are rare); so all workers agree on every
+ * event's owner, and old layouts are converted only by the owner, which
+ * sees all the enter/exit pairs of its tids. An event's order key is its
+ * index in the capture (the n-th filter call), the same number the
+ * single-consumer layout gives it, and the worker's progress is simply its
+ * scan position: at the n-th filter call every event before n that it owns
+ * has been applied. Cross-partition reads are then exact by the AS OF rules
+ * of the state (state.h): no barrier, and the alerts of a replay do not
+ * depend on the number of workers or on timing.
+ */
 
-static void rd_publish_all(struct eng *e)
+/* chg values: the key of the last event of a tid that may change what
+ * other workers read of it or its process; CHG_DEAD once it exited, so
+ * that its next event (a new placeholder) counts as a change again. */
+#define CHG_DEAD (1ull << 63)
+#define ENG_PURGE_EVERY 65536u /* keys between purges (a power of two) */
+
+static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t type)
 {
-	for (unsigned i = 0; i < e->n; i++)
-		eng_spsc_publish_sp(e->w[i].q);
+	uint64_t c;
+
+	if (!tgid) {
+		/* unknown to the map (or exited): its first event creates a
+		 * placeholder thread */
+		c = tmap_get(&w->chg, tid);
+		if (!c || (c & CHG_DEAD))
+			tmap_put(&w->chg, tid, w->scan, true);
+		tgid = tid;
+	}
+	/* clone/exec exits are noted by chg_note_tm, which sees res */
+	if (type >= EVT_TYPE_MAX || !eng_shapes[type] ||
+	    (eng_tt[type].kind != TM_NONE && eng_tt[type].kind != TM_EXIT))
+		return;
+	tmap_put(&w->chg, tid, w->scan | (eng_tt[type].kind == TM_EXIT ? CHG_DEAD : 0), true);
+	if (tgid != tid)
+		tmap_put(&w->chg, tgid, w->scan, true);
 }
 
-/*
- * Cross-partition barrier (N > 1): wait until every worker has finished every
- * event dispatched to it. The reader calls it around events that create,
- * re-image or end a process (clone, execve, procexit exits): those are the
- * only events whose effects other partitions read (a child's parent, an
- * ancestor's name), so ordering them against everything else makes the alerts
- * of a replay independent of the number of workers and of timing. They are
- * rare (well under 1% of syscalls), so the barrier costs little.
- */
-static void rd_barrier(struct eng *e, const uint64_t *dispatched)
+/* A clone or execve exit (decoded after conversion): only a child side
+ * (res == 0) or a successful exec changes what others read. */
+static void chg_note_tm(struct eng_worker *w, const struct evt_hdr *h, uint32_t len,
+			uint64_t tgid)
 {
-	rd_publish_all(e);
-	for (unsigned i = 0; i < e->n; i++) {
-		unsigned spins = 0;
+	const struct tm_type *t = &eng_tt[h->type];
+	struct evt ev;
+	int64_t res;
 
-		while (atomic_load_explicit(&e->w[i].cnt->events, memory_order_acquire) <
-		       dispatched[i]) {
-			if (atomic_load_explicit(&e->stop, memory_order_relaxed) ||
-			    !atomic_load_explicit(&e->w[i].cnt->running, memory_order_relaxed))
-				return;
-			if (++spins < 64)
-				continue;
-			sched_yield();
+	if (t->kind != TM_CLONE && t->kind != TM_EXEC)
+		return;
+	if (t->res < 0 || evt_decode(h, len, &ev, NULL) != EVT_OK)
+		res = 0; /* not told: assume it shapes */
+	else
+		res = evt_param_s64(&ev, (uint32_t)t->res, -1);
+	if ((t->kind == TM_CLONE && res != 0) || (t->kind == TM_EXEC && res < 0))
+		return;
+	tmap_put(&w->chg, h->tid, w->scan, true);
+	if (tgid && tgid != h->tid)
+		tmap_put(&w->chg, tgid, w->scan, true);
+}
+
+/* proc_worker_set_hint: the key of the last event before ours that could
+ * change tid's thread or process (0: none). The worker's own thread. */
+static uint64_t wk_hint(void *ctx, uint64_t tid)
+{
+	struct eng_worker *w = ctx;
+	uint64_t c = tmap_get(&w->chg, tid) & ~CHG_DEAD, tgid = tmap_get(&w->m, tid), g;
+
+	if (tgid && tgid != tid) {
+		g = tmap_get(&w->chg, tgid) & ~CHG_DEAD;
+		if (g > c)
+			c = g;
+	}
+	/* the last purge (any thread may have died there) counts as a change */
+	g = w->scan & ~(uint64_t)(ENG_PURGE_EVERY - 1);
+	if (g > c)
+		c = g;
+	/* the owner must have applied event c: progress > c */
+	return c ? c + 1 : 0;
+}
+
+static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, uint16_t cpu)
+{
+	struct eng_worker *w = ctx;
+	struct eng *e = w->e;
+	uint64_t tgid;
+
+	(void)cpu;
+	if (++w->scan == 1)
+		w->first_ts = ts;
+	if ((w->scan & (ENG_PURGE_EVERY - 1)) == 0) {
+		/* every worker purges at the same keys with the same clock (this
+		 * event's time), so what dies when does not depend on partitions */
+		proc_worker_set_key(w->pw, w->scan);
+		proc_worker_purge(w->pw, ts, PROC_PURGE_ALL);
+	}
+	if ((w->scan & (PROC_PROGRESS_STRIDE - 1)) == 0) {
+		proc_worker_progress(w->pw, w->scan);
+		if (w->id == 0 && (w->scan & 4095) == 0) {
+			atomic_store_explicit(&e->reader_events, w->scan, memory_order_relaxed);
+			atomic_store_explicit(&e->last_ts, ts, memory_order_relaxed);
 		}
 	}
+	/* events come in runs of one tid (enter, exit, ...): the map only
+	 * changes on clone/exec/procexit, which clear the cache */
+	if (tid != w->c_tid || !w->c_valid) {
+		w->c_valid = true;
+		w->c_tid = tid;
+		w->c_tgid = tmap_get(&w->m, tid);
+		w->c_own = eng_owner(e, tid, w->c_tgid ? w->c_tgid : tid) == w->id;
+	}
+	tgid = w->c_tgid;
+	if (!tgid || (type < EVT_TYPE_MAX && eng_shapes[type]))
+		chg_note(w, tid, tgid, type);
+	if (type < EVT_TYPE_MAX && eng_tt[type].kind != TM_NONE)
+		return true; /* every worker parses these to keep its map */
+	return w->c_own;
 }
 
-static void *rd_main(void *arg)
+static void wk_replay_fail(struct eng_worker *w, int err, const char *msg)
 {
-	struct eng *e = arg;
-	struct tm_type *tt = calloc(EVT_TYPE_MAX, sizeof(*tt));
-	struct tmap m = {0};
-	const struct cap_tables *tabs = cap_reader_tables(e->cap);
-	unsigned batch = e->o.batch ? e->o.batch : 64;
-	uint64_t num = 0, since_flush = 0;
-	uint64_t dispatched[ENG_MAX_WORKERS] = {0};
+	int zero = 0;
+
+	if (atomic_compare_exchange_strong(&w->e->reader_err, &zero, err))
+		snprintf(w->e->reader_msg, sizeof(w->e->reader_msg), "%s", msg);
+}
+
+static void *wk_replay_main(void *arg)
+{
+	struct eng_worker *w = arg;
+	struct eng *e = w->e;
+	struct wk_owns own = {e, w->id};
+	struct cap_error cerr = {0};
+	const struct cap_tables *tabs;
+	uint64_t last_q = 0, iter = 0;
 	struct cap_event ce;
 	int rc = 0;
 
-	if (!tt) {
-		e->reader_err = -ENOMEM;
-		goto out_close;
+	w->pw = proc_worker_register(e->pt);
+	if (!w->pw)
+		w->err = -errno;
+	else
+		w->cap = cap_reader_open_mem(e->map, e->map_len, &cerr);
+	if (w->pw && !w->cap)
+		wk_replay_fail(w, cerr.err ? cerr.err : -EIO, cerr.msg);
+	if (w->cap) {
+		cap_reader_set_filter(w->cap, wk_scan_filter, w);
+		proc_worker_set_hint(w->pw, wk_hint, w);
+		tabs = cap_reader_tables(w->cap);
+		proc_state_from_capture(w->pw, tabs, wk_owns_fn, &own);
+		for (uint32_t i = 0; i < tabs->nprocs; i++)
+			tmap_put(&w->m, tabs->procs[i].tid, tabs->procs[i].pid, true);
 	}
-	tm_types_init(tt);
-	for (uint32_t i = 0; i < tabs->nprocs; i++)
-		tmap_put(&m, tabs->procs[i].tid, tabs->procs[i].pid, true);
-	while (atomic_load_explicit(&e->nseeded, memory_order_acquire) < e->n &&
-	       !atomic_load_explicit(&e->stop, memory_order_relaxed))
+	/* every worker registered and seeded before anyone reads: a read
+	 * must know every worker whose progress it may have to wait for */
+	atomic_fetch_add_explicit(&e->nseeded, 1, memory_order_acq_rel);
+	while (atomic_load_explicit(&e->nseeded, memory_order_acquire) < e->n)
 		sched_yield();
-	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
-		unsigned owner;
-		uint64_t tgid;
-		uint8_t *p;
+	wk_check_rules(w);
+	while (w->cap) {
+		uint64_t key;
+		unsigned kind;
 
-		rc = cap_reader_next(e->cap, &ce);
+		if ((++iter & 1023) == 0 && atomic_load_explicit(&e->stop, memory_order_relaxed))
+			break;
+		rc = cap_reader_next(w->cap, &ce);
 		if (rc <= 0)
 			break;
-		num++;
-		if (num == 1)
-			atomic_store_explicit(&e->first_ts, ce.hdr->ts, memory_order_relaxed);
-		atomic_store_explicit(&e->last_ts, ce.hdr->ts, memory_order_relaxed);
-		tgid = tm_event_tgid(&m, tt, ce.hdr, ce.len);
-		owner = eng_owner(e, ce.hdr->tid, tgid);
-		struct eng_spsc *q = e->w[owner].q;
-		bool barrier = e->n > 1 && ce.hdr->type < EVT_TYPE_MAX &&
-			       tt[ce.hdr->type].kind != TM_NONE;
+		key = w->scan;
+		kind = ce.hdr->type < EVT_TYPE_MAX ? eng_tt[ce.hdr->type].kind : TM_NONE;
+		if (kind != TM_NONE) {
+			uint64_t tgid = tm_event_tgid(&w->m, eng_tt, ce.hdr, ce.len);
 
-		if (barrier)
-			rd_barrier(e, dispatched);
-
-		if (ce.len + ENG_NUM_BYTES > eng_spsc_max_payload(q)) {
-			cnt_add(&e->oversize, 1);
-			continue;
+			w->c_valid = false;
+			chg_note_tm(w, ce.hdr, ce.len, tgid);
+			if (eng_owner(e, ce.hdr->tid, tgid) != w->id)
+				continue;
 		}
-		p = eng_spsc_reserve_sp(q, ce.len + ENG_NUM_BYTES, ce.cpu);
-		if (!p) {
-			/* publish everything first: the worker we wait for may
-			 * be waiting for nothing but our unpublished records */
-			rd_publish_all(e);
-			if (eng_spsc_wait_space_sp(q, ce.len + ENG_NUM_BYTES, &e->stop, -1) < 0)
-				break;
-			p = eng_spsc_reserve_sp(q, ce.len + ENG_NUM_BYTES, ce.cpu);
-		}
-		memcpy(p, &num, ENG_NUM_BYTES);
-		memcpy(p + ENG_NUM_BYTES, ce.hdr, ce.len);
-		eng_spsc_commit_sp(q);
-		dispatched[owner]++;
-		if (barrier)
-			rd_barrier(e, dispatched);
-		else if (eng_spsc_pending_sp(q) >= batch)
-			eng_spsc_publish_sp(q);
-		if (++since_flush >= 16u * batch) {
-			rd_publish_all(e);
-			since_flush = 0;
-			atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
+		proc_worker_set_key(w->pw, key);
+		wk_event(w, ce.hdr, ce.len, ce.cpu, key);
+		if (key - last_q >= 64) {
+			proc_worker_quiescent(w->pw);
+			wk_check_rules(w);
+			last_q = key;
 		}
 	}
-	atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
-	if (rc < 0) {
-		e->reader_err = rc;
-		snprintf(e->reader_msg, sizeof(e->reader_msg), "%s",
-			 cap_reader_error(e->cap)->msg);
+	if (rc < 0)
+		wk_replay_fail(w, rc, cap_reader_error(w->cap)->msg);
+	if (w->id == 0) {
+		atomic_store_explicit(&e->reader_events, w->scan, memory_order_relaxed);
+		atomic_store_explicit(&e->first_ts, w->first_ts, memory_order_relaxed);
+		if (w->cap)
+			atomic_store_explicit(&e->last_ts, cap_reader_stats(w->cap)->last_ts,
+					      memory_order_relaxed);
 	}
-out_close:
-	for (unsigned i = 0; i < e->n; i++)
-		eng_spsc_close_sp(e->w[i].q);
-	free(tt);
-	free(m.keys);
-	free(m.vals);
+	wk_exit(w);
+	if (w->pw) {
+		proc_worker_progress(w->pw, UINT64_MAX);
+		proc_worker_quiescent(w->pw);
+		proc_worker_unregister(w->pw);
+	}
+	w->pw = NULL;
 	return NULL;
 }
 
@@ -664,7 +718,7 @@ static void *rd_inline_main(void *arg)
 
 	w->pw = proc_worker_register(e->pt);
 	if (!w->pw) {
-		e->reader_err = -errno;
+		wk_replay_fail(w, -errno, "");
 		wk_exit(w);
 		return NULL;
 	}
@@ -674,24 +728,25 @@ static void *rd_inline_main(void *arg)
 		rc = cap_reader_next(e->cap, &ce);
 		if (rc <= 0)
 			break;
-		if (++num == 1)
+		if (++num == 1) {
+			w->first_ts = ce.hdr->ts;
 			atomic_store_explicit(&e->first_ts, ce.hdr->ts, memory_order_relaxed);
+		}
 		atomic_store_explicit(&e->last_ts, ce.hdr->ts, memory_order_relaxed);
+		proc_worker_set_key(w->pw, num);
+		/* the same purge points as the shared scan */
+		if ((num & (ENG_PURGE_EVERY - 1)) == 0)
+			proc_worker_purge(w->pw, ce.hdr->ts, PROC_PURGE_ALL);
 		wk_event(w, ce.hdr, ce.len, ce.cpu, num);
 		if ((num & 63) == 0) {
 			proc_worker_quiescent(w->pw);
 			wk_check_rules(w);
 			atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
-			if ((num & 4095) == 0)
-				proc_worker_purge(w->pw, ce.hdr->ts, 64);
 		}
 	}
 	atomic_store_explicit(&e->reader_events, num, memory_order_relaxed);
-	if (rc < 0) {
-		e->reader_err = rc;
-		snprintf(e->reader_msg, sizeof(e->reader_msg), "%s",
-			 cap_reader_error(e->cap)->msg);
-	}
+	if (rc < 0)
+		wk_replay_fail(w, rc, cap_reader_error(e->cap)->msg);
 	wk_exit(w);
 	proc_worker_unregister(w->pw);
 	w->pw = NULL;
@@ -703,7 +758,12 @@ static void *rd_inline_main(void *arg)
 static int wk_live_event(void *ctx, const void *ev, size_t len)
 {
 	struct eng_worker *w = ctx;
+	uint64_t ts = len >= sizeof(uint64_t) ? ((const struct evt_hdr *)ev)->ts : 0;
 
+	/* keys of one worker never decrease; rings are only nearly time-ordered */
+	if (ts > w->live_key)
+		w->live_key = ts;
+	proc_worker_set_key(w->pw, w->live_key ? w->live_key : 1);
 	wk_event(w, ev, (uint32_t)len, 0, ++w->live_num);
 	return 0;
 }
@@ -755,6 +815,7 @@ struct eng *eng_new(const struct eng_opts *o, struct rule_ruleset *rs, struct ou
 		return NULL;
 	e->o = *o;
 	e->out = out;
+	e->raw_fd = -1;
 	eng_types_init();
 	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	e->n = o->workers ? o->workers : (unsigned)(ncpu > 0 ? ncpu : 1);
@@ -762,7 +823,17 @@ struct eng *eng_new(const struct eng_opts *o, struct rule_ruleset *rs, struct ou
 		e->n = 1;
 	if (e->n > ENG_MAX_WORKERS)
 		e->n = ENG_MAX_WORKERS;
+	e->mod_m = UINT64_MAX / e->n + 1;
 	pthread_mutex_init(&e->names_lock, NULL);
+	pthread_mutex_init(&e->done_lock, NULL);
+	{
+		pthread_condattr_t ca;
+
+		pthread_condattr_init(&ca);
+		pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+		pthread_cond_init(&e->done_cond, &ca);
+		pthread_condattr_destroy(&ca);
+	}
 	atomic_init(&e->rs, rs);
 	atomic_init(&e->gen, 1);
 	{
@@ -822,12 +893,35 @@ static int eng_spawn(struct eng *e, void *(*fn)(void *), char *err, size_t errle
 
 int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
 {
-	struct cap_error ce;
+	struct cap_error ce = {0};
 	const struct cap_machine *mi;
-	size_t qb = e->o.queue_bytes ? e->o.queue_bytes : (4u << 20);
 	int rc;
 
-	e->cap = cap_reader_open(path, &ce);
+	e->raw_fd = cap_raw_fd(path, &ce);
+	if (e->raw_fd < 0) {
+		rc = e->raw_fd;
+		snprintf(err, errlen, "%s: %s", path, ce.msg[0] ? ce.msg : strerror(-rc));
+		return rc;
+	}
+	{
+		struct stat st;
+
+		if (fstat(e->raw_fd, &st) < 0 || st.st_size <= 0) {
+			snprintf(err, errlen, "%s: empty or unreadable capture", path);
+			return -EINVAL;
+		}
+		/* one mapping shared by every worker's reader: its pages are
+		 * faulted in once, not once per worker */
+		e->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, e->raw_fd, 0);
+		if (e->map == MAP_FAILED) {
+			e->map = NULL;
+			rc = -errno;
+			snprintf(err, errlen, "%s: mmap: %s", path, strerror(-rc));
+			return rc;
+		}
+		e->map_len = (size_t)st.st_size;
+	}
+	e->cap = cap_reader_open_mem(e->map, e->map_len, &ce);
 	if (!e->cap) {
 		snprintf(err, errlen, "%s: %s", path, ce.msg[0] ? ce.msg : strerror(errno));
 		return ce.err ? ce.err : -errno;
@@ -846,28 +940,15 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
 		e->reader_started = true;
 		return 0;
 	}
-	for (unsigned i = 0; i < e->n; i++) {
-		e->w[i].q = eng_spsc_new(qb);
-		if (!e->w[i].q) {
-			snprintf(err, errlen, "out of memory for the worker queues");
-			return -ENOMEM;
-		}
-	}
+	/* exact AS OF reads: a read waits for the owner's progress */
+	proc_table_set_wait(e->pt, 1);
 	rc = eng_spawn(e, wk_replay_main, err, errlen);
 	if (rc < 0) {
-		for (unsigned i = 0; i < e->n; i++)
-			eng_spsc_close_sp(e->w[i].q);
-		return rc;
+		atomic_store(&e->stop, 1);
+		/* the ones started wait for the others' seeding: count them in */
+		atomic_store(&e->nseeded, e->n);
 	}
-	rc = pthread_create(&e->reader, NULL, rd_main, e);
-	if (rc) {
-		snprintf(err, errlen, "can not start the reader: %s", strerror(rc));
-		for (unsigned i = 0; i < e->n; i++)
-			eng_spsc_close_sp(e->w[i].q);
-		return -rc;
-	}
-	e->reader_started = true;
-	return 0;
+	return rc;
 }
 
 int eng_start_live(struct eng *e, char *err, size_t errlen)
@@ -910,6 +991,24 @@ bool eng_done(const struct eng *e)
 	return atomic_load(&((struct eng *)e)->nrunning) <= 0;
 }
 
+void eng_wait(struct eng *e, unsigned ms)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_sec += ms / 1000;
+	ts.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&e->done_lock);
+	while (!eng_done(e) &&
+	       pthread_cond_timedwait(&e->done_cond, &e->done_lock, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&e->done_lock);
+}
+
 int eng_join(struct eng *e, char *err, size_t errlen)
 {
 	if (e->reader_started) {
@@ -922,10 +1021,11 @@ int eng_join(struct eng *e, char *err, size_t errlen)
 			e->w[i].started = false;
 		}
 	}
-	if (e->reader_err) {
-		snprintf(err, errlen, "%s", e->reader_msg[0] ? e->reader_msg
-							      : strerror(-e->reader_err));
-		return e->reader_err;
+	if (atomic_load(&e->reader_err)) {
+		int re = atomic_load(&e->reader_err);
+
+		snprintf(err, errlen, "%s", e->reader_msg[0] ? e->reader_msg : strerror(-re));
+		return re;
 	}
 	for (unsigned i = 0; i < e->n; i++) {
 		if (e->w[i].err) {
@@ -1047,7 +1147,11 @@ void eng_free(struct eng *e)
 	if (e->w) {
 		for (unsigned i = 0; i < e->n; i++) {
 			prb_ring__free(e->w[i].ring);
-			eng_spsc_free(e->w[i].q);
+			cap_reader_close(e->w[i].cap);
+			free(e->w[i].m.keys);
+			free(e->w[i].m.vals);
+			free(e->w[i].chg.keys);
+			free(e->w[i].chg.vals);
 			free(e->w[i].cnt);
 			free((void *)e->w[i].hits);
 			free((void *)e->w[i].names);
@@ -1058,5 +1162,11 @@ void eng_free(struct eng *e)
 	rule_ruleset_free(atomic_load(&e->rs));
 	proc_table_destroy(e->pt);
 	cap_reader_close(e->cap);
+	pthread_cond_destroy(&e->done_cond);
+	pthread_mutex_destroy(&e->done_lock);
+	if (e->map)
+		munmap(e->map, e->map_len);
+	if (e->raw_fd >= 0)
+		close(e->raw_fd);
 	free(e);
 }

@@ -1,25 +1,34 @@
 /*
  * engine.h - the multi-threaded engine: N workers, each owning a partition
- * of the processes, fed by a capture reader thread (replay) or by their own
- * ring of the eBPF probe (live), evaluating the shared compiled ruleset and
- * queueing alerts to the output stage.
+ * of the processes, each scanning the capture itself (replay) or reading
+ * its own ring of the eBPF probe (live), evaluating the shared compiled
+ * ruleset and queueing alerts to the output stage.
  *
- *   replay:  reader thread --(SPSC byte ring per worker, batched)--> worker i
- *   live:    probe ring i ------------------------------------------> worker i
- *   worker:  decode -> proc_event_apply -> rule_eval -> proc_event_done
- *            -> alerts into the output MPSC queue (never waits)
+ *   replay:  capture (mmap) --each worker scans every header, keeps its own--> worker i
+ *   live:    probe ring i ----------------------------------------------------> worker i
+ *   worker:  [set order key] decode -> proc_event_apply -> rule_eval
+ *            -> proc_event_done -> alerts into the output MPSC queue (never waits)
  *
  * Partitioning. tgid: owner = prb_part_hash(tgid) % N, the probe's own
- * function, so replay and live agree. The event header has no tgid; the
- * reader keeps its own tid -> tgid map, fed by the capture's process table,
- * clone/fork/vfork/clone3 and execve exits (pid parameter) and dropped on
- * procexit. The reader does not ask the shared state: that is written by the
- * workers asynchronously, so its answer would depend on timing, and the
- * partition of an event (hence which worker sees a process first) would not
- * be reproducible from run to run. The map is deterministic and costs the
- * reader one hash lookup per event. tid: owner = prb_part_hash(tid) % N.
- * cpu: the classic single-consumer layout (one thread reads and evaluates
- * inline, no queue), the baseline benchmarks compare against.
+ * function, so replay and live agree. The event header has no tgid; every
+ * replay worker keeps its own tid -> tgid map, fed by the capture's process
+ * table, clone/fork/vfork/clone3 and execve exits (pid parameter) and
+ * dropped on procexit; all workers see the same events in the same order,
+ * so all maps agree and every event has exactly one owner. No one asks the
+ * shared state: it is written by the workers asynchronously, so its answer
+ * would depend on timing. tid: owner = prb_part_hash(tid) % N (threads of
+ * one process spread out; their fd events meet a foreign fd table, so tid
+ * replays are not equal to one worker's). cpu: the classic single-consumer
+ * layout (one thread reads and evaluates inline), the baseline benchmarks
+ * compare against.
+ *
+ * Replay has no reader thread (on a 2-core machine it would take a core
+ * share from the workers) and no barriers: each event's order key is its
+ * index in the capture, each worker's progress is its scan position, and the
+ * state answers cross-partition reads AS OF the reader's key (state.h), so
+ * the alerts of a replay are the same for any number of workers. engine.c's
+ * "shared scan" block says how. Live mode keys events by their timestamps
+ * and never waits (state.h says what that guarantees).
  *
  * Rules reload: the compiled ruleset is one pointer. eng_swap_rules stores
  * the new one and waits for a grace period built from per-worker
@@ -55,10 +64,10 @@ const char *eng_partition_name(enum eng_partition p);
 struct eng_opts {
 	unsigned workers;	  /* 0 = online CPUs */
 	enum eng_partition part;
-	size_t queue_bytes;	  /* replay: SPSC ring per worker (0 = 4 MiB) */
+	size_t queue_bytes;	  /* unused (replay had SPSC rings before the shared scan) */
 	uint64_t ring_bytes;	  /* live: probe ring per worker (0 = 8 MiB) */
 	bool match_all;		  /* rule_matching: all */
-	unsigned batch;		  /* replay: events per publish (0 = 64) */
+	unsigned batch;		  /* unused (see queue_bytes) */
 };
 
 struct eng;
@@ -76,13 +85,16 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen);
 /* Start live: load the probe with one ring per worker. 0 / -errno, reason in @err. */
 int eng_start_live(struct eng *e, char *err, size_t errlen);
 
-/* Ask everything to stop: the reader stops reading, workers drain their
- * queues and exit. Returns at once; eng_join waits. */
+/* Ask everything to stop: replay workers stop scanning, live workers drain
+ * their rings, and all exit. Returns at once; eng_join waits. */
 void eng_stop(struct eng *e);
 /* true once every worker has exited (replay reached the end, or stopped). */
 bool eng_done(const struct eng *e);
-/* Wait for the reader and the workers. Returns 0, or the reader's -errno
- * (a corrupt capture) with the reason in @err. */
+/* Sleep until every worker has exited or @ms milliseconds have passed
+ * (controlling thread; lets it see the end at once, not at its next tick). */
+void eng_wait(struct eng *e, unsigned ms);
+/* Wait for the workers. Returns 0, or the replay's -errno (a corrupt
+ * capture, as the first worker to meet it reported) with the reason in @err. */
 int eng_join(struct eng *e, char *err, size_t errlen);
 
 /*
@@ -106,9 +118,9 @@ struct eng_stats {
 	unsigned nworkers;
 	struct eng_worker_stats w[ENG_MAX_WORKERS];
 	uint64_t events, matches, kernel_events, kernel_drops, alert_drops;
-	uint64_t reader_events; /* replay: events read and dispatched */
-	uint64_t oversize;	/* replay: events larger than a worker ring (skipped) */
-	uint64_t first_ts, last_ts; /* replay: event times seen by the reader */
+	uint64_t reader_events; /* replay: events scanned (worker 0's position) */
+	uint64_t oversize;	/* always 0 (replay had SPSC rings before) */
+	uint64_t first_ts, last_ts; /* replay: event times seen by the scan */
 };
 
 /* A snapshot of the counters, per-worker blocks summed. Any thread. */
