@@ -26,6 +26,9 @@ cleanup() {
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
+# private copies: a rebuild in the tree during the runs must not swap binaries
+cp "$PO" "$tmp/probe_only" && PO="$tmp/probe_only"
+cp "$S" "$tmp/storm" && S="$tmp/storm"
 
 jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([-0-9.e+a-z]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
@@ -130,6 +133,6 @@ echo "- Added per untraced syscall (getppid): **$a_null_rules ns** filtered by t
 echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's tail"
 echo "  call finds no handler) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
 echo
-echo "Commands: \`taskset -c 0 $PO --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
-echo "\`taskset -c 1 $S --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
+echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
+echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo

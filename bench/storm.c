@@ -10,7 +10,7 @@
  * unlike the wall-clock rate, does not move when other programs take the
  * CPU away, so probe overhead is measured with it. Two kinds of work:
  *
- *   io    (default) openat + read + close of one of a few small files storm
+ *   io    (default) openat + read(s) + close of one of a few small files storm
  *         creates in a private temporary directory, and every K-th round a
  *         TCP connect to a listener on 127.0.0.1 that storm itself runs:
  *         socket (non-blocking) + connect + setsockopt(SO_LINGER 0) + close,
@@ -85,6 +85,7 @@ struct st_opts {
 	double rate; /* aggregate syscalls/s; 0 = as fast as possible */
 	enum st_work work;
 	unsigned connect_every; /* io: a connect every K file rounds; 0 = never */
+	unsigned reads;		/* io: read()s of 512 bytes per open */
 	unsigned nfiles;
 };
 
@@ -130,10 +131,10 @@ static void st_sleep_until(uint64_t t)
 		;
 }
 
-/* One file round: openat + read + close. Returns syscalls made. */
+/* One file round: openat + --reads reads + close. Returns syscalls made. */
 static unsigned st_file_round(struct st_run *r, struct st_slot *s, unsigned i)
 {
-	char buf[ST_FILE_BYTES];
+	char buf[512];
 	int fd;
 
 	fd = openat(AT_FDCWD, r->path[i % r->o.nfiles], O_RDONLY | O_CLOEXEC);
@@ -142,12 +143,16 @@ static unsigned st_file_round(struct st_run *r, struct st_slot *s, unsigned i)
 		s->errors++;
 		return 1;
 	}
-	if (read(fd, buf, sizeof(buf)) < 0)
-		s->errors++;
-	s->n[ST_read]++;
+	/* read(), not pread(): the probe handles read; 512 bytes a time, so
+	 * 8 reads walk the file and later ones meet its end */
+	for (unsigned k = 0; k < r->o.reads; k++) {
+		if (read(fd, buf, 512) < 0)
+			s->errors++;
+	}
+	s->n[ST_read] += r->o.reads;
 	close(fd);
 	s->n[ST_close]++;
-	return 3;
+	return 2 + r->o.reads;
 }
 
 /* One connect round: socket + connect + setsockopt + close, never waiting. */
@@ -184,7 +189,7 @@ static double st_thread_rate(const struct st_opts *o)
 	if (o->rate <= 0)
 		return 0;
 	if (o->work == ST_WORK_IO && o->connect_every) {
-		double w = 3.0 * (o->connect_every - 1) + 4.0;
+		double w = (2.0 + o->reads) * (o->connect_every - 1) + 4.0;
 
 		share = w / (w + 2.0);
 	}
@@ -370,11 +375,13 @@ static void st_print(const struct st_run *r, double elapsed)
 static void st_usage(FILE *f)
 {
 	fprintf(f, "usage: storm [--procs P] [--threads T] [--seconds S] [--rate N]\n"
-		   "             [--work io|null] [--connect-every K] [--files F]\n"
-		   "  P processes x T threads make syscalls for S seconds, at N syscalls/s in\n"
-		   "  total (0: as fast as they can); prints one JSON line.\n"
-		   "  io: openat+read+close of F small files, and every K-th round a\n"
-		   "      non-blocking TCP connect to storm's own listener on 127.0.0.1;\n"
+		   "             [--work io|null] [--connect-every K] [--files F] [--reads R]\n"
+		   "  P processes (2) x T threads (1) make syscalls for S seconds (5), at N\n"
+		   "  syscalls/s in total (0, the default: as fast as they can); prints one\n"
+		   "  JSON line.\n"
+		   "  io: openat + R reads (1) + close of F small files (4), and every K-th\n"
+		   "      round (16; 0: never) a non-blocking TCP connect to storm's own\n"
+		   "      listener on 127.0.0.1;\n"
 		   "  null: getppid() loops (a syscall the probe does not handle).\n");
 }
 
@@ -388,13 +395,14 @@ static int st_parse(int argc, char **argv, struct st_opts *o)
 		{"work", required_argument, NULL, 'w'},
 		{"connect-every", required_argument, NULL, 'k'},
 		{"files", required_argument, NULL, 'f'},
+		{"reads", required_argument, NULL, 'R'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
 
-	*o = (struct st_opts){2, 1, 5.0, 0, ST_WORK_IO, 16, 4};
-	while ((c = getopt_long(argc, argv, "p:t:s:r:w:k:f:h", lo, NULL)) != -1) {
+	*o = (struct st_opts){2, 1, 5.0, 0, ST_WORK_IO, 16, 1, 4};
+	while ((c = getopt_long(argc, argv, "p:t:s:r:w:k:f:R:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'p':
 			o->procs = (unsigned)strtoul(optarg, NULL, 10);
@@ -419,6 +427,9 @@ static int st_parse(int argc, char **argv, struct st_opts *o)
 		case 'f':
 			o->nfiles = (unsigned)strtoul(optarg, NULL, 10);
 			break;
+		case 'R':
+			o->reads = (unsigned)strtoul(optarg, NULL, 10);
+			break;
 		case 'h':
 			st_usage(stdout);
 			exit(0);
@@ -428,7 +439,7 @@ static int st_parse(int argc, char **argv, struct st_opts *o)
 	}
 	if (optind != argc || o->procs < 1 || o->procs > ST_MAX_PROCS || o->threads < 1 ||
 	    o->threads > ST_MAX_THREADS || !(o->seconds > 0 && o->seconds <= ST_MAX_SECONDS) ||
-	    o->rate < 0 || o->nfiles < 1 || o->nfiles > ST_MAX_FILES)
+	    o->rate < 0 || o->nfiles < 1 || o->nfiles > ST_MAX_FILES || o->reads > 1000)
 		goto bad;
 	return 0;
 bad:
