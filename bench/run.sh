@@ -1,12 +1,18 @@
 #!/bin/bash
 # run.sh - run every benchmark and rewrite docs/BENCHMARKS.md.
 #
-#   make bench          full figures (10M-event captures, 5 runs each)
+#   make bench          full figures (5M-event captures, 5 runs each; < 10 min)
 #   make bench-quick    smaller captures, fewer runs (a smoke run, < 2 min)
 #
 # Every figure is printed with what was measured, the command, the machine,
 # the baseline measured in the same run, and min/median/max over the runs.
 # Generated captures are cached in $BUILD/bench/ (same seed, same bytes).
+#
+# Order: the read+decode section below, then every bench/section_*.sh (each
+# prints markdown; its output is also kept as $BUILD/bench/section_NAME.md
+# for the later steps), then section_scaling.sh, whose model reads what the
+# others left in $BUILD/bench/, then bench/plots.sh (docs/img/*.png). A
+# section that fails leaves a line saying so and the run goes on.
 set -euo pipefail
 : "${BUILD:=build}"
 QUICK=${QUICK:-}
@@ -15,11 +21,16 @@ out=docs/BENCHMARKS.md
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
 mkdir -p "$BUILD/bench"
+T0=$(date +%s)
+touch "$BUILD/bench/.run_start" # plots.sh: which images this run drew
+# figures of an earlier run must not stand in for missing ones
+rm -f "$BUILD"/bench/section_*.md "$BUILD"/bench/{stages,state,cacheline}.json \
+	"$BUILD"/bench/skew_*.json "$BUILD"/bench/{stages,model,replay}.dat
 
 if [ -n "$QUICK" ]; then
-	EVENTS=2000000 RUNS=3
+	EVENTS=1000000 RUNS=3
 else
-	EVENTS=10000000 RUNS=5
+	EVENTS=5000000 RUNS=5
 fi
 
 # gen_capture NAME ARGS... : a cached generated capture
@@ -63,6 +74,18 @@ calc() { awk "BEGIN {printf \"%.6g\\n\", $1}"; }
 	echo "| kernel | $(uname -r) |"
 	echo "| date | $(date -u +%Y-%m-%dT%H:%MZ) |"
 	echo "| mode | $([ -n "$QUICK" ] && echo "quick ($EVENTS events, $RUNS runs)" || echo "full ($EVENTS events, $RUNS runs)") |"
+	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
+	echo
+	echo "**A busy machine.** These figures were taken while other engineers were compiling"
+	echo "and testing on the same $(nproc) cores: every timing figure (ns, events/s, GB/s, drop %)"
+	echo "is lower and noisier than on an idle machine, and ratios taken in the same run are the"
+	echo "figures to read. The instruction counts (callgrind, *Per-event cost by stage*) are not"
+	echo "affected by load; \`make bench-check\` compares them with \`bench/baseline.json\`."
+	echo
+	echo "Sections: capture read and decode; then, from \`bench/section_*.sh\`: live drops,"
+	echo "probe overhead, replay throughput, rules, per-event cost by stage (instructions),"
+	echo "thread table (lock-free vs rwlock), cache-line sharing, the scaling model"
+	echo "([SCALING.md](SCALING.md): 4-128 workers, on paper), and the plots."
 	echo
 } >"$tmp"
 
@@ -105,12 +128,38 @@ fi
 } >>"$tmp"
 
 # ---- more sections: each bench/section_*.sh prints markdown ----
+# run_section SCRIPT: append its markdown; keep a copy for the later steps
+run_section() {
+	local s=$1 name t rc=0
+	name=$(basename "$s" .sh)
+	name=${name#section_}
+	t=$(date +%s)
+	echo "bench: $s" >&2
+	BUILD=$BUILD EVENTS=$EVENTS RUNS=$RUNS QUICK=$QUICK bash "$s" >"$BUILD/bench/section_$name.md" || rc=$?
+	if [ "$rc" -ne 0 ]; then
+		{
+			echo
+			echo "**$s failed (exit $rc) in this run; its figures above are incomplete or missing.**"
+			echo
+		} >>"$BUILD/bench/section_$name.md"
+		echo "bench: $s failed (exit $rc)" >&2
+	fi
+	cat "$BUILD/bench/section_$name.md" >>"$tmp"
+	echo "bench: $s took $(($(date +%s) - t)) s" >&2
+}
 for s in bench/section_*.sh; do
 	[ -e "$s" ] || continue
-	echo "bench: $s" >&2
-	BUILD=$BUILD EVENTS=$EVENTS RUNS=$RUNS QUICK=$QUICK bash "$s" >>"$tmp"
+	[ "$s" = bench/section_scaling.sh ] && continue
+	run_section "$s"
 done
+run_section bench/section_scaling.sh
+BUILD=$BUILD bash bench/plots.sh >>"$tmp" || echo "bench: plots.sh failed" >&2
 
+{
+	echo "---"
+	echo
+	echo "This run (\`$([ -n "$QUICK" ] && echo "make bench-quick" || echo "make bench")\`) took $(($(date +%s) - T0)) s."
+} >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT
-echo "bench: wrote $out" >&2
+echo "bench: wrote $out in $(($(date +%s) - T0)) s" >&2
