@@ -114,7 +114,7 @@ def model(bdir, scaling_md):
     skews = {os.path.basename(p)[5:-5]: load(p) for p in sorted(glob.glob(bdir + "/skew_*.json"))}
     cum = st["ns_per_event_cumulative"]
     # costs are the minimum over the runs: on a shared machine, load only adds time
-    c_read = cum["decode"]["min"]                # the replay reader: read + decode
+    c_read = cum["decode"]["min"]                # read + decode
     c_worker = cum["rules"]["min"]               # read+decode+state+rules, one worker
     t_line = cl["pingpong_ns"]["min"]            # write to a line another core wrote
     t_lock = cl["atomic_private_ns"]["min"]      # an uncontended locked op
@@ -150,7 +150,7 @@ def model(bdir, scaling_md):
     p("| input | value | from |")
     p("|---|---|---|")
     p("| worker cost per event: read + decode + state + rules (falco_rules.yaml) | %.1f ns | bench_stages, min |" % c_worker)
-    p("| of which read + decode (the replay reader's share) | %.1f ns | bench_stages, min |" % c_read)
+    p("| of which read + decode | %.1f ns | bench_stages, min |" % c_read)
     p("| instructions per event, all stages | %.0f | callgrind (bench/instr.sh) |" % st["instructions_per_event"]["total"])
     p("| write to a cache line last written by another core (hand-off) | %.1f ns | bench_cacheline pingpong, min |" % t_line)
     p("| uncontended locked add (private line) | %.1f ns | bench_cacheline atomic_private, min |" % t_lock)
@@ -232,30 +232,29 @@ def model(bdir, scaling_md):
         sk = skews["replay"]
         b2 = sk["by_workers"]["2"]
         cw = per_event(sk, 2, "tgid")
-        # replay: a reader thread (read + dispatch) next to the 2 workers, on
-        # 2 cores: three limits, the smallest wins
-        lim_worker = 1e9 / (b2["busiest_tgid"] * cw)
-        lim_reader = 1e9 / (c_read + t_lock)
-        lim_cpu = 2e9 / (c_read + t_lock + cw)
-        pred = min(lim_worker, lim_reader, lim_cpu)
+        # replay is a shared scan: every worker walks the whole capture
+        # (read cost for every event, keeping only its own by the header's
+        # tid) and runs decode, state and rules on its share; 2 cores
+        c_scan = cum["read"]["min"]
+        lim_worker = 1e9 / (c_scan + b2["busiest_tgid"] * (cw - c_scan))
+        lim_cpu = 2e9 / (2 * c_scan + (cw - c_scan))
+        pred = min(lim_worker, lim_cpu)
         c1 = per_event(sk, 1, "tgid")
-        pred1 = min(1e9 / c1, lim_reader, 2e9 / (c_read + t_lock + c1))
-        pred_busy = min(lim_worker, lim_reader, mscale * 1e9 / (c_read + t_lock + cw))
+        pred1 = 1e9 / c1
+        pred_busy = min(lim_worker, mscale * 1e9 / (2 * c_scan + (cw - c_scan)))
         m2 = meas.get(("0", "tgid, 2 worker(s)"))
         m1 = meas.get(("0", "tgid, 1 worker(s)"))
         p("The replay section measures `peregrine --workers 2 --partition tgid` on a generated")
         p("capture (200 processes, skew 0, seed 11); its skew is measured above as *replay*.")
-        p("Replay has a reader thread next to the workers (3 threads on 2 cores). Its cost per")
-        p("event is taken as the capture read and decode plus one locked op for the queue")
-        p("(%.0f + %.0f ns; events and queue slots stream to the worker, so no per-event" % (c_read, t_lock))
-        p("hand-off latency is paid). The prediction is the smallest of three limits:")
+        p("Replay is a shared scan: each worker walks the whole capture (the read cost, %.0f ns," % c_scan)
+        p("for every event) and decodes, updates state and evaluates rules for its own share.")
+        p("The prediction is the smaller of two limits:")
         p("")
         p("| limit | events/s |")
         p("|---|---|")
-        p("| busiest worker: 1 / (%.3f x %.0f ns) | %.2fM |" % (b2["busiest_tgid"], cw, lim_worker / 1e6))
-        p("| reader: 1 / %.0f ns | %.2fM |" % (c_read + t_lock, lim_reader / 1e6))
-        p("| CPU: 2 cores / (reader + worker ns) | %.2fM |" % (lim_cpu / 1e6))
-        p("| CPU actually free during the run (%.2f cores, bench_state's spin test) | %.2fM |" % (mscale, mscale * 1e9 / (c_read + t_lock + cw) / 1e6))
+        p("| busiest worker: 1 / (%.0f + %.3f x %.0f ns) | %.2fM |" % (c_scan, b2["busiest_tgid"], cw - c_scan, lim_worker / 1e6))
+        p("| CPU: 2 cores / (2 scans + one processing) | %.2fM |" % (lim_cpu / 1e6))
+        p("| CPU actually free during the run (%.2f cores, bench_state's spin test) | %.2fM |" % (mscale, mscale * 1e9 / (2 * c_scan + cw - c_scan) / 1e6))
         p("")
         if m2:
             err = (pred - m2) / m2 * 100
@@ -264,8 +263,8 @@ def model(bdir, scaling_md):
             p("Predicted for 2 workers: **%.2fM events/s** on 2 free cores, %.2fM with the cores" % (pred / 1e6, pred_busy / 1e6))
             p("that were free; measured: **%.2fM events/s** (1 worker: %s). Error: **%+.0f%%** (2 free" % (m2 / 1e6, "%.2fM" % (m1 / 1e6) if m1 else "-", err))
             p("cores), **%+.0f%%** (cores free during the run). The replay path also runs the alert" % err_busy)
-            p("output thread and the engine's barriers around clone/exec/exit, which the model leaves")
-            p("out; a positive error is the model's optimism.")
+            p("output thread and keeps the workers' order keys, which the model leaves out; a")
+            p("positive error is the model's optimism.")
             if m1:
                 k = m1 / pred1
                 p("")
@@ -273,7 +272,7 @@ def model(bdir, scaling_md):
                 p("measured, so the engine's own overhead factor is %.2f): 2 workers %.2fM predicted," % (k, k * pred / 1e6))
                 p("error **%+.0f%%**. What this error cannot be is the cost of sharing: the model's" % ((k * pred - m2) / m2 * 100))
                 p("cross-partition terms add only %.0f ns to %.0f; a 2-worker figure below the" % (cw - c1, c1))
-                p("1-worker one points at the replay path itself (reader, queues, barriers) or at")
+                p("1-worker one points at the replay path itself (the shared scan, ordering) or at")
                 p("the CPU the other engineers' builds were taking during this run.")
                 val = val + (k * pred, (k * pred - m2) / m2 * 100)
         else:
