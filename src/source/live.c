@@ -183,6 +183,7 @@ static int configure(struct prb *p, const struct prb_opts *o)
 	sk->rodata->self_tgid = o->trace_self ? 0 : (uint32_t)getpid();
 	sk->rodata->snaplen = o->snaplen;
 	sk->rodata->boot_ns = boot_epoch_ns();
+	sk->rodata->wakeup_bytes = o->ring_bytes / 8;
 	err = bpf_map__set_max_entries(sk->maps.scratch, p->ncpus);
 	if (!err)
 		err = bpf_map__set_max_entries(sk->maps.rings, o->n_rings);
@@ -418,7 +419,18 @@ struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void 
 
 int prb_ring__poll(struct prb_ring *r, int timeout_ms)
 {
-	return ring_buffer__poll(r->rb, timeout_ms);
+	/* The probe wakes us only when a ring is 1/8 full (wakeup_bytes), so
+	 * a quiet ring is looked at every PRB_POLL_TICK_MS at the latest: that
+	 * bounds the delay of an alert on a quiet host. */
+	int n;
+
+	if (timeout_ms < 0 || timeout_ms > PRB_POLL_TICK_MS)
+		timeout_ms = PRB_POLL_TICK_MS;
+	n = ring_buffer__poll(r->rb, timeout_ms);
+	/* a timeout consumes nothing: take what arrived without a wakeup */
+	if (n == 0)
+		n = ring_buffer__consume(r->rb);
+	return n;
 }
 
 int prb_ring__consume(struct prb_ring *r)

@@ -87,8 +87,13 @@ typedef int (*prb_event_fn)(void *ctx, const void *ev, size_t len);
 /* A consumer of ring @i; NULL + errno on failure. */
 struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx);
 
-/* Wait up to @timeout_ms (-1: forever) for events and deliver them. Returns the
- * number of events delivered, the callback's negative value, or -errno. */
+/* Longest a consumer sleeps: the probe wakes it only when its ring is 1/8
+ * full, so this tick bounds how late an event on a quiet ring is seen. */
+#define PRB_POLL_TICK_MS 10
+
+/* Wait up to @timeout_ms (-1: forever; both capped at PRB_POLL_TICK_MS) for
+ * events and deliver them. Returns the number of events delivered, the
+ * callback's negative value, or -errno. */
 int prb_ring__poll(struct prb_ring *r, int timeout_ms);
 
 /* Deliver what is in the ring now, without waiting. Same returns. */
