@@ -583,17 +583,17 @@ int cmd_engine(int argc, char **argv)
 	int rc;
 
 	if (ce_parse(argc, argv, &co) < 0)
-		return CLI_EXIT_BADINPUT;
+		goto out_badinput;
 	if (ce_load_config(&co, &r.cfg, err, sizeof(err)) < 0) {
 		fprintf(stderr, "peregrine: %s\n", err);
 		cfg_free(&r.cfg);
-		return CLI_EXIT_BADINPUT;
+		goto out_badinput;
 	}
 	if (eng_partition_parse(r.cfg.partition, &part) < 0) {
 		fprintf(stderr, "peregrine: --partition %s: expected tgid, tid or cpu\n",
 			r.cfg.partition);
 		cfg_free(&r.cfg);
-		return CLI_EXIT_BADINPUT;
+		goto out_badinput;
 	}
 	if (co.stats_interval == 0 && r.cfg.stats_interval)
 		co.stats_interval = r.cfg.stats_interval;
@@ -601,7 +601,7 @@ int cmd_engine(int argc, char **argv)
 	if (!rs) {
 		fprintf(stderr, "peregrine: the rules did not load\n");
 		cfg_free(&r.cfg);
-		return CLI_EXIT_BADINPUT;
+		goto out_badinput;
 	}
 
 	/* signals: taken by this thread only, through sigtimedwait */
@@ -711,4 +711,10 @@ out_free:
 	free(co.overrides);
 	free(co.rules);
 	return rc;
+
+out_badinput:
+	/* before anything else was made: only the option arrays */
+	free(co.overrides);
+	free(co.rules);
+	return CLI_EXIT_BADINPUT;
 }

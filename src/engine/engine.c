@@ -30,7 +30,6 @@
 #include "state/state.h"
 
 #define CL 64
-#define ENG_NUM_BYTES 8u /* each ring record starts with the event's number */
 
 /* A tid -> tgid map (open addressing); one per replay worker. */
 struct tmap {
@@ -66,7 +65,7 @@ struct eng_worker {
 	struct tmap m;	   /* replay: tid -> tgid, as the scan has seen it */
 	struct tmap chg;   /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
 	uint64_t c_tid, c_tgid; /* replay: the filter's last lookup */
-	bool c_own, c_valid;
+	bool c_own, c_valid, c_noted;
 	struct evt_stats evst;
 	struct wk_counters *cnt;
 	_Atomic uint64_t *hits; /* ENG_MAX_RULES, written by this worker */
@@ -90,7 +89,7 @@ struct eng {
 	int raw_fd;		/* the capture's raw bytes */
 	void *map;		/* ... mapped once, read in place by every worker's reader */
 	size_t map_len;
-	pthread_t reader;
+	pthread_t reader;	/* the cpu layout's one thread */
 	bool reader_started;
 	_Atomic int reader_err;
 	char reader_msg[256];
@@ -130,13 +129,13 @@ static inline void cnt_add(_Atomic uint64_t *c, uint64_t v)
 			      memory_order_relaxed);
 }
 
-/* Event types the reader and the workers treat specially (filled once by
+/* Event types the replay scan and the workers treat specially (filled once by
  * eng_types_init, read-only afterwards). */
 enum { TM_NONE = 0, TM_CLONE, TM_EXEC, TM_EXIT };
 static uint8_t eng_type_kind[EVT_TYPE_MAX];
 
-/* One event finished (release: the reader's barrier reads it with acquire
- * and then knows every state write of the event is visible). */
+/* One event finished (a counter; cross-partition ordering is the state's
+ * business: order keys and progress, see state.h). */
 static inline void wk_done(struct eng_worker *w)
 {
 	atomic_store_explicit(&w->cnt->events,
@@ -393,7 +392,7 @@ static void tmap_del(struct tmap *m, uint64_t k)
 	m->n--;
 }
 
-/* Per event type: what the reader needs from it to keep the map. */
+/* Per event type: what a replay worker needs from it to keep its map. */
 
 struct tm_type {
 	uint8_t kind;
@@ -518,7 +517,7 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
  * other workers read of it or its process; CHG_DEAD once it exited, so
  * that its next event (a new placeholder) counts as a change again. */
 #define CHG_DEAD (1ull << 63)
-#define ENG_PURGE_EVERY 65536u /* keys between purges (a power of two) */
+#define ENG_PURGE_EVERY (1u << 20) /* keys between purges (a power of two) */
 
 static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t type)
 {
@@ -609,13 +608,17 @@ static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, 
 	 * changes on clone/exec/procexit, which clear the cache */
 	if (tid != w->c_tid || !w->c_valid) {
 		w->c_valid = true;
+		w->c_noted = false;
 		w->c_tid = tid;
 		w->c_tgid = tmap_get(&w->m, tid);
 		w->c_own = eng_owner(e, tid, w->c_tgid ? w->c_tgid : tid) == w->id;
 	}
 	tgid = w->c_tgid;
-	if (!tgid || (type < EVT_TYPE_MAX && eng_shapes[type]))
+	/* an unknown tid's first event is noted once per run of its events */
+	if ((!tgid && !w->c_noted) || (type < EVT_TYPE_MAX && eng_shapes[type])) {
 		chg_note(w, tid, tgid, type);
+		w->c_noted = true;
+	}
 	if (type < EVT_TYPE_MAX && eng_tt[type].kind != TM_NONE)
 		return true; /* every worker parses these to keep its map */
 	return w->c_own;
@@ -912,7 +915,7 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
 		}
 		/* one mapping shared by every worker's reader: its pages are
 		 * faulted in once, not once per worker */
-		e->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, e->raw_fd, 0);
+		e->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, e->raw_fd, 0);
 		if (e->map == MAP_FAILED) {
 			e->map = NULL;
 			rc = -errno;
