@@ -640,8 +640,11 @@ int cmd_engine(int argc, char **argv)
 	r.t0_ns = ce_now();
 	r.tokens = r.cfg.sed_max_burst;
 	r.tokens_ns = r.t0_ns;
+	err[0] = '\0';
 	rc = co.capture ? eng_start_replay(r.eng, co.capture, err, sizeof(err))
 			: eng_start_live(r.eng, err, sizeof(err));
+	if (rc == 0 && err[0])
+		fprintf(stderr, "peregrine: %s\n", err); /* a warning; the engine runs */
 	if (rc < 0) {
 		fprintf(stderr, "peregrine: %s\n", err);
 		eng_stop(r.eng);

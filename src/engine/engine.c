@@ -961,6 +961,13 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 
 	if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
 		strcpy(e->hostname, "localhost");
+	/* user.name and group.name of a live host: its own account files (a
+	 * missing file leaves names empty; it is not fatal) */
+	err[0] = '\0';
+	rc = proc_users_load(e->pt, "/etc/passwd", "/etc/group");
+	if (rc < 0)
+		snprintf(err, errlen, "warning: reading /etc/passwd, /etc/group: %s (user and "
+				      "group names will be empty)", strerror(-rc));
 	prb_opts_default(&po);
 	po.n_rings = e->n;
 	if (e->o.ring_bytes)

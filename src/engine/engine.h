@@ -82,7 +82,8 @@ unsigned eng_workers(const struct eng *e);
 
 /* Start replaying @path. 0 / -errno with the reason in @err. */
 int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen);
-/* Start live: load the probe with one ring per worker. 0 / -errno, reason in @err. */
+/* Start live: load the probe with one ring per worker. 0 / -errno, reason in
+ * @err; on success @err holds a warning, or "" (host users not readable). */
 int eng_start_live(struct eng *e, char *err, size_t errlen);
 
 /* Ask everything to stop: replay workers stop scanning, live workers drain
