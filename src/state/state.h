@@ -108,9 +108,15 @@
  *   workers' clocks may be slightly ahead). Exact only when the writer is at
  *   most one batch ahead and not behind: the best effort libs gives with
  *   per-CPU rings, never a stall of the pipeline.
- *   Not versioned: vpid and clone_ts (set once when a process is created,
- *   which is itself versioned by the thread's key), and the tid index: a tid
- *   reused at a key above S hides the older entry from a reader at S.
+ *   Not versioned (the limits of "exact"): vpid and clone_ts (set when a
+ *   process is created, itself versioned by the thread's key); the tid
+ *   index (a tid reused at a key above S hides the older entry from a
+ *   reader at S); the users/groups table (a useradded meta event applies to
+ *   everyone at once); tombs expire by TTL and by a per-worker cap, which
+ *   depends on the partitioning, so a re-parent chain through a tomb dropped
+ *   by the cap (over max_tombs exits per worker within the TTL) may resolve
+ *   differently. The purge is exact when every worker calls it at the same
+ *   keys with the same clock (PROC_PURGE_ALL; the replay engine does).
  *
  * Partitioning assumption: all threads of a process go to one worker (the
  * default `tgid` partitioning), which then owns the process, its threads and
