@@ -89,7 +89,7 @@ struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void 
 
 /* Longest a consumer sleeps: the probe wakes it only when its ring is 1/8
  * full, so this tick bounds how late an event on a quiet ring is seen. */
-#define PRB_POLL_TICK_MS 10
+#define PRB_POLL_TICK_MS 2
 
 /* Wait up to @timeout_ms (-1: forever; both capped at PRB_POLL_TICK_MS) for
  * events and deliver them. Returns the number of events delivered, the
