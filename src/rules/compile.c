@@ -566,7 +566,7 @@ static int compile_field(struct compiler *c, const struct src_text *t, const str
 		enum flt_xform xf = n->xform.xf;
 
 		if (xf != FLT_XF_VAL && xf != FLT_XF_TOLOWER && xf != FLT_XF_TOUPPER &&
-		    xf != FLT_XF_BASENAME && xf != FLT_XF_LEN) {
+		    xf != FLT_XF_BASENAME && xf != FLT_XF_LEN && xf != FLT_XF_B64) {
 			report(c, t, n->span, DIAG_ERR_COMPILE_CONDITION,
 			       "transformer '%s' is not supported", flt_xform__name(xf));
 			return -EINVAL;

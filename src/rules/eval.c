@@ -52,6 +52,49 @@ struct xvals {
 };
 
 /* The values of @f, its transformer applied (into @tmp when it has one). */
+/* Value of one base64 digit (RFC 4648 standard alphabet), or -1. */
+static int b64_digit(unsigned char c)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	return c == '+' ? 62 : c == '/' ? 63 : -1;
+}
+
+/*
+ * Decode base64 @s (@len bytes, a multiple of 4, '=' padding only at the
+ * end) into @d, which has room for len / 4 * 3 bytes. Returns the decoded
+ * length, or -1 when @s is not base64: the b64() transformer then gives no
+ * value, as the reference engine's does for input it cannot decode.
+ */
+static long b64_decode(const char *s, uint32_t len, char *d)
+{
+	uint32_t i, n = 0, pad = 0;
+
+	if (len % 4)
+		return -1;
+	while (pad < 2 && pad < len && s[len - 1 - pad] == '=')
+		pad++;
+	for (i = 0; i < len; i += 4) {
+		int v[4];
+
+		for (int k = 0; k < 4; k++) {
+			bool is_pad = i + (uint32_t)k >= len - pad;
+
+			v[k] = is_pad ? 0 : b64_digit((unsigned char)s[i + (uint32_t)k]);
+			if (v[k] < 0)
+				return -1;
+		}
+		d[n++] = (char)(v[0] << 2 | v[1] >> 4);
+		d[n++] = (char)((v[1] & 15) << 4 | v[2] >> 2);
+		d[n++] = (char)((v[2] & 3) << 6 | v[3]);
+	}
+	return (long)(n - pad);
+}
+
 static const struct fld_vals *get_vals(const struct rule_ruleset *rs, struct fld_worker *fw,
 				       const struct fld_ctx *c, const struct cfield *f,
 				       struct xvals *tmp)
@@ -74,6 +117,20 @@ static const struct fld_vals *get_vals(const struct rule_ruleset *rs, struct fld
 		tmp->vals.type = FLD_T_U64;
 		tmp->one.u = len;
 		return &tmp->vals;
+	case FLT_XF_B64: {
+		long n;
+
+		d = fld_worker__scratch(fw, len / 4 * 3 + 1);
+		n = d ? b64_decode(s, len, d) : -1;
+		if (n < 0) {
+			tmp->vals.n = 0;
+			return &tmp->vals;
+		}
+		d[n] = 0;
+		tmp->one.str.s = d;
+		tmp->one.str.len = (uint32_t)n;
+		return &tmp->vals;
+	}
 	case FLT_XF_BASENAME: {
 		const char *sl = memrchr(s, '/', len);
 

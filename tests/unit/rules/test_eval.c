@@ -129,6 +129,10 @@ static const char *const equiv[][2] = {
 	{ "tolower(proc.name) = curl", "proc.name = curl" },
 	{ "basename(fd.name) = ld.so.cache", "fd.filename = ld.so.cache" },
 	{ "len(proc.name) = 4", "proc.name in (curl, bash)" },
+	/* "curl" and "bash" are valid base64 (4 digits); "cat" is not */
+	{ "b64(proc.name) exists and proc.name in (curl, bash, cat)",
+	  "proc.name in (curl, bash)" },
+	{ "b64(proc.name) = \"r\\xea\\xe5\" and proc.name in (curl, cat)", "proc.name = curl" },
 	{ "fd.name startswith anyof (/etc, /lib)",
 	  "fd.name startswith /etc or fd.name startswith /lib" },
 	{ "fd.name contains allof (lib, so)", "fd.name contains lib and fd.name contains so" },
