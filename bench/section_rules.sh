@@ -7,6 +7,8 @@ set -euo pipefail
 : "${BUILD:=build}" "${EVENTS:=10000000}" "${RUNS:=5}"
 P="$BUILD/peregrine"
 RULES=${FIXTURES:-../shared/fixtures}/rules/falco_rules.yaml
+# the rules figure is specified on a 10-million-event capture (full run)
+[ -n "${QUICK:-}" ] || EVENTS=10000000
 cap="$BUILD/bench/gen$EVENTS.scap"
 [ -s "$cap" ] || "$P" capture gen -o "$cap" --events "$EVENTS" --procs 200 --seed 1 >&2
 
