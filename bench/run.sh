@@ -76,11 +76,17 @@ calc() { awk "BEGIN {printf \"%.6g\\n\", $1}"; }
 	echo "| mode | $([ -n "$QUICK" ] && echo "quick ($EVENTS events, $RUNS runs)" || echo "full ($EVENTS events, $RUNS runs)") |"
 	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
 	echo
-	echo "**A busy machine.** These figures were taken while other engineers were compiling"
-	echo "and testing on the same $(nproc) cores: every timing figure (ns, events/s, GB/s, drop %)"
-	echo "is lower and noisier than on an idle machine, and ratios taken in the same run are the"
-	echo "figures to read. The instruction counts (callgrind, *Per-event cost by stage*) are not"
-	echo "affected by load; \`make bench-check\` compares them with \`bench/baseline.json\`."
+	# judge the machine by its load when the run starts: above 0.5 per core,
+	# something else is running and timings are not those of an idle host
+	if awk -v l="$(cut -d' ' -f1 /proc/loadavg)" -v n="$(nproc)" 'BEGIN {exit !(l > 0.5 * n)}'; then
+		echo "**A busy machine.** The load average was high when this run started: every"
+		echo "timing figure (ns, events/s, GB/s, drop %) is lower and noisier than on an idle"
+		echo "machine; ratios taken in the same run are the figures to read."
+	else
+		echo "The machine was idle when this run started (load average above)."
+	fi
+	echo "Instruction counts (callgrind, *Per-event cost by stage*) do not depend on load;"
+	echo "\`make bench-check\` compares them with \`bench/baseline.json\`."
 	echo
 	echo "Sections: capture read and decode; then, from \`bench/section_*.sh\`: live drops,"
 	echo "probe overhead, replay throughput, rules, per-event cost by stage (instructions),"
