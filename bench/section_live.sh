@@ -134,7 +134,7 @@ echo "(events written + dropped), processed = the engine's stats, both as differ
 echo "the storm (other processes on the host count too). One run per cell."
 echo
 echo "The machine has $(nproc) cores: the storm, the engine's workers and the kernel side of"
-echo "the probe all share them (and other engineers were compiling on it during these runs),"
+echo "the probe all share them (see the load average at the top of this page),"
 echo "so \"offered\" is what the storm achieved next to the engine, not a free-running rate."
 echo
 echo "| mode | target rate | offered (storm) | produced | processed | dropped | drop % |"

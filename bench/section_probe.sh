@@ -104,7 +104,7 @@ echo "\`probe_only\` (the probe with one ring and a consumer that only counts: n
 echo "state or rules) is pinned to cpu 0. Figure: the storm's own CPU time (user + system,"
 echo "where the probe's programs run) per syscall, median of $NRUNS runs per cell, runs"
 echo "interleaved; the wall-clock rate is shown too but moves with whatever else runs on"
-echo "the machine (other engineers were compiling during these runs). Selections:"
+echo "the machine (see the load average at the top of this page). Selections:"
 echo "*all* = every syscall the probe handles (50); *rules* = the $nsel that"
 echo "falco_rules.yaml and the process/fd state need (\`probe_only --select rules\`)."
 echo
