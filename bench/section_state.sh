@@ -47,7 +47,7 @@ print("(writer-preferring; readers take it shared per lookup, the writer exclusi
 print("operation). ns per operation per reader, min/median/max over %s runs of %s s per case;" % (runs, secs))
 print("ratio = rwlock median / lock-free median (> 1: the lock-free table is faster).")
 print("Machine scaling of two independent spin loops in these runs: %.2fx (2.00 = two idle" % med(scal))
-print("cores; lower means the other engineers' compilers were taking CPU time).")
+print("cores; lower means other processes were taking CPU time).")
 print()
 print("| op | tids | readers | churn | lock-free ns/op (min / median / max) | rwlock ns/op (min / median / max) | ratio |")
 print("|---|---|---|---|---|---|---|")
