@@ -227,6 +227,8 @@ struct cat_filter {
 	bool print_all;
 	char *line;
 	size_t cap;
+	struct cap_writer *out; /* -w with a condition: matching events go here */
+	int werr;		/* first write error */
 };
 
 static int cat_filter_event(void *arg, const struct fld_ctx *c)
@@ -236,6 +238,10 @@ static int cat_filter_event(void *arg, const struct fld_ctx *c)
 
 	if (cf->rs && !rule_eval(cf->rs, cf->w, c, true, NULL, NULL))
 		return 0;
+	if (cf->out) {
+		cf->werr = cap_writer_event(cf->out, c->cpu, c->ev->hdr, 0);
+		return cf->werr ? -1 : 0;
+	}
 	if (!cf->fmt)
 		return print_decoded(c->ev, c->cpu, c->num, &cf->line, &cf->cap) ? -1 : 0;
 	fld_worker__begin(cf->fw);
@@ -257,7 +263,29 @@ static int cat_filter_event(void *arg, const struct fld_ctx *c)
 	return 0;
 }
 
-static int cat_filtered(const char *in, const char *cond, const char *format)
+/* The writer of a cut: the input's machine info and initial tables, so the
+ * selected events keep their processes, fds and users. */
+static struct cap_writer *cut_open(const char *in, const char *out, unsigned flags)
+{
+	struct cap_error err = { 0 };
+	struct cap_writer *w;
+	struct cap_reader *r;
+
+	if (open_or_report(in, &r))
+		return NULL;
+	w = cap_writer_open(out, flags, cap_reader_machine(r), cap_reader_tables(r), &err);
+	if (!w)
+		fprintf(stderr, "peregrine: %s: %s\n", out, err.msg);
+	cap_reader_close(r);
+	return w;
+}
+
+/*
+ * Print the events of @in that match @cond, with @format; or, with @out,
+ * write them to a new capture instead (a cut).
+ */
+static int cat_filtered(const char *in, const char *cond, const char *format, const char *out,
+			unsigned flags)
 {
 	struct cat_filter cf = { 0 };
 	struct diag_list *dl = diag_list_new();
@@ -298,7 +326,25 @@ static int cat_filtered(const char *in, const char *cond, const char *format)
 		if (!cf.fw)
 			goto out;
 	}
+	if (out) {
+		cf.out = cut_open(in, out, flags);
+		if (!cf.out) {
+			unlink(out);
+			goto out;
+		}
+	}
 	rc = cli_replay(in, cat_filter_event, &cf);
+	if (cf.out) {
+		int crc = cap_writer_close(cf.out);
+
+		if (cf.werr || crc) {
+			fprintf(stderr, "peregrine: %s: write failed: %s\n", out,
+				strerror(-(cf.werr ? cf.werr : crc)));
+			rc = CLI_EXIT_FAIL;
+		}
+		if (rc != CLI_EXIT_OK)
+			unlink(out);
+	}
 	if (fflush(stdout) && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_FAIL;
 out:
@@ -454,12 +500,12 @@ static int capture_cat(int argc, char **argv)
 			return capture_usage(stderr);
 		}
 	}
-	if (!in || (flags && !out) || (out && (cond || format))) {
+	if (!in || (flags && !out) || (out && format)) {
 		free(cond);
 		return capture_usage(stderr);
 	}
 	if (cond || format) {
-		rc = cat_filtered(in, cond, format);
+		rc = cat_filtered(in, cond, format, out, flags);
 		free(cond);
 		return rc;
 	}
@@ -472,7 +518,7 @@ static int capture_cat(int argc, char **argv)
 static const struct capture_cmd capture_cmds[] = {
 	{ "info", capture_info, "info FILE" },
 	{ "cat", capture_cat,
-	  "cat FILE [CONDITION] [-p FORMAT] | cat FILE [-w OUT [--gzip] [--compat-2022]]" },
+	  "cat FILE [CONDITION] [-p FORMAT] | cat FILE [CONDITION] -w OUT [--gzip] [--compat-2022]" },
 	{ "gen", cmd_capture_gen, "gen -o FILE [--events N] [--procs P] ..." },
 };
 

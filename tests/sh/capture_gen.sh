@@ -27,16 +27,30 @@ fi
 	pass gen_gzip || fail gen_gzip "gzip capture not written or not read back"
 
 for bad in "--events 0" "--procs x" "--skew -1" "--threads-per-proc 65" ""; do
-	# shellcheck disable=SC2086
-	"$PEREGRINE" capture gen -o "$t/bad.scap" $bad >/dev/null 2>&1
-	rc=$?
 	if [ -z "$bad" ]; then
-		"$PEREGRINE" capture gen >/dev/null 2>&1
-		rc=$?
+		"$PEREGRINE" capture gen >/dev/null 2>&1 # no -o at all
+	else
+		# shellcheck disable=SC2086
+		"$PEREGRINE" capture gen -o "$t/bad.scap" $bad >/dev/null 2>&1
 	fi
+	rc=$?
 	[ $rc -eq 2 ] || { fail gen_bad_options "'$bad' exited $rc, expected 2"; break; }
 done
 [ "${rc:-2}" -eq 2 ] && pass gen_bad_options
+
+# A cut: `capture cat FILE CONDITION -w OUT` keeps exactly the matching events
+# (the fact from the ecosystem's tests: 8 open events of cat in cat_write.scap)
+# and the initial tables; a bad condition writes nothing.
+cw="${FIXTURES:?}/captures/cat_write.scap"
+"$PEREGRINE" capture cat "$cw" "evt.type=open and proc.name in (cat)" -w "$t/cut.scap" &&
+	info=$("$PEREGRINE" capture info "$t/cut.scap") &&
+	[ "$(echo "$info" | awk '$1 == "events" {print $2}')" = 8 ] &&
+	echo "$info" | grep -q 'processes=40 ' &&
+	pass capture_cut || fail capture_cut "cut of cat_write.scap is not the 8 open events"
+"$PEREGRINE" capture cat "$cw" "evt.type=" -w "$t/badcut.scap" 2>/dev/null
+rc=$?
+[ $rc -eq 2 ] && [ ! -e "$t/badcut.scap" ] && pass capture_cut_bad_condition ||
+	fail capture_cut_bad_condition "exit $rc, or a file was left behind"
 
 if ! command -v sysdig >/dev/null 2>&1; then
 	echo "SKIP gen_sysdig_reads: sysdig is not installed"
