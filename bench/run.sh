@@ -43,24 +43,8 @@ gen_capture() {
 	echo "$f"
 }
 
-# stats over numbers on stdin: "min median max"
-mmm() {
-	sort -g | awk '{a[NR]=$1} END {printf "%s %s %s\n", a[1], a[int((NR+1)/2)], a[NR]}'
-}
-
-# seconds a command takes (wall clock)
-wall() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
-}
-
-jget() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p"; }
-
-# calc EXPR: floating-point arithmetic (awk; bc has no 1e6 notation)
-calc() { awk "BEGIN {printf \"%.6g\\n\", $1}"; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 {
 	echo "# Benchmarks"

@@ -45,7 +45,8 @@ counters() {
 	python3 -c 'import json,sys; j=json.loads(sys.stdin.read())
 print(j["events"], j.get("kernel_events", -1), j["kernel_drops"])'
 }
-jget() { sed -n "s/.*\"$1\":\([-0-9.e+]*\).*/\1/p"; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # one_run MODE RATE: prints "offered produced processed dropped"
 one_run() {

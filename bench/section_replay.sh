@@ -27,13 +27,8 @@ evps() {
 			awk '{printf "%.0f\n", $1 / $2}'
 	done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
 }
-wall() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1 || true
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
-}
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 echo "## Replay throughput (multi-worker engine, falco_rules.yaml)"
 echo

@@ -12,15 +12,8 @@ RULES=${FIXTURES:-../shared/fixtures}/rules/falco_rules.yaml
 cap="$BUILD/bench/gen$EVENTS.scap"
 [ -s "$cap" ] || "$P" capture gen -o "$cap" --events "$EVENTS" --procs 200 --seed 1 >&2
 
-mmm() { sort -g | awk '{a[NR]=$1} END {printf "%s %s %s\n", a[1], a[int((NR+1)/2)], a[NR]}'; }
-wall() {
-	local t0 t1
-	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1 || true
-	t1=$(date +%s.%N)
-	awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.3f\n", b - a}'
-}
-calc() { awk "BEGIN {printf \"%.6g\n\", $1}"; }
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
 jsub() { sed -n "s/.*\"$1\":{\"min\":\([0-9.]*\),\"median\":\([0-9.]*\),\"max\":\([0-9.]*\)}.*/\1 \2 \3/p"; }
 
 echo "bench: rules ($cap)" >&2
