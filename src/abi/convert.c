@@ -58,29 +58,6 @@ enum conv_verdict { CV_PASS, CV_DROP, CV_CONTINUE, CV_ERROR };
 static const uint8_t zeros[16];
 static const uint8_t ones[4] = { 0xff, 0xff, 0xff, 0xff };
 
-/* Size of a fixed-size parameter type; 0 for variable-length types. */
-static uint32_t ptype_size(enum evt_ptype t)
-{
-	switch (t) {
-	case EPT_INT8: case EPT_UINT8: case EPT_FLAGS8: case EPT_ENUMFLAGS8:
-	case EPT_SIGTYPE: case EPT_L4PROTO: case EPT_SOCKFAMILY:
-		return 1;
-	case EPT_INT16: case EPT_UINT16: case EPT_FLAGS16: case EPT_ENUMFLAGS16:
-	case EPT_SYSCALLID: case EPT_PORT:
-		return 2;
-	case EPT_INT32: case EPT_UINT32: case EPT_FLAGS32: case EPT_ENUMFLAGS32:
-	case EPT_UID: case EPT_GID: case EPT_MODE: case EPT_SIGSET: case EPT_FD32:
-	case EPT_PID32: case EPT_IPV4ADDR: case EPT_BOOL:
-		return 4;
-	case EPT_INT64: case EPT_UINT64: case EPT_RELTIME: case EPT_ABSTIME:
-	case EPT_ERRNO: case EPT_FD: case EPT_PID: case EPT_DOUBLE:
-		return 8;
-	case EPT_IPV6ADDR:
-		return 16;
-	default:
-		return 0;
-	}
-}
 
 static inline bool is_large(uint16_t type)
 {
@@ -98,7 +75,7 @@ static enum evt_ptype param_type(uint16_t type, uint32_t i)
  * type keeps its low bytes (little-endian), a variable one the length limit. */
 static uint32_t cap_len(uint16_t type, uint32_t i, uint32_t len)
 {
-	uint32_t max = ptype_size(param_type(type, i));
+	uint32_t max = evt_ptype_size(param_type(type, i));
 
 	if (!max)
 		max = is_large(type) ? UINT32_MAX : UINT16_MAX;
@@ -108,7 +85,7 @@ static uint32_t cap_len(uint16_t type, uint32_t i, uint32_t len)
 static struct pref default_param(uint16_t type, uint32_t i)
 {
 	enum evt_ptype t = param_type(type, i);
-	struct pref r = { zeros, ptype_size(t) };
+	struct pref r = { zeros, evt_ptype_size(t) };
 
 	if (t == EPT_UID || t == EPT_GID)
 		r.p = ones; /* libs' "no such id" */

@@ -211,3 +211,28 @@ const char *evt_param_str(const struct evt *ev, uint32_t i)
 		return "";
 	return (const char *)ev->param[i];
 }
+
+/* Wire sizes of the fixed-size parameter types (the converter and the
+ * printer agree through this one table). */
+uint32_t evt_ptype_size(enum evt_ptype t)
+{
+	switch (t) {
+	case EPT_INT8: case EPT_UINT8: case EPT_FLAGS8: case EPT_ENUMFLAGS8:
+	case EPT_SIGTYPE: case EPT_L4PROTO: case EPT_SOCKFAMILY:
+		return 1;
+	case EPT_INT16: case EPT_UINT16: case EPT_FLAGS16: case EPT_ENUMFLAGS16:
+	case EPT_SYSCALLID: case EPT_PORT:
+		return 2;
+	case EPT_INT32: case EPT_UINT32: case EPT_FLAGS32: case EPT_ENUMFLAGS32:
+	case EPT_UID: case EPT_GID: case EPT_MODE: case EPT_SIGSET: case EPT_FD32:
+	case EPT_PID32: case EPT_IPV4ADDR: case EPT_BOOL:
+		return 4;
+	case EPT_INT64: case EPT_UINT64: case EPT_RELTIME: case EPT_ABSTIME:
+	case EPT_ERRNO: case EPT_FD: case EPT_PID: case EPT_DOUBLE:
+		return 8;
+	case EPT_IPV6ADDR:
+		return 16;
+	default:
+		return 0;
+	}
+}

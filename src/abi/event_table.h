@@ -62,6 +62,10 @@ enum evt_ptype {
 /* How a parameter's value is printed (libs PF_*). */
 enum evt_pfmt { EPF_NA = 0, EPF_DEC, EPF_HEX, EPF_10_PADDED_DEC, EPF_ID, EPF_DIR, EPF_OCT };
 
+/* Bytes a parameter of fixed-size type @t has on the wire (IP addresses
+ * included); 0 for variable-length types. Any thread. */
+uint32_t evt_ptype_size(enum evt_ptype t);
+
 /* Event flags (subset of libs EF_*), one bit each. */
 #define EVT_FLAG_CREATES_FD (1u << 0)	 /* the exit event returns a new fd */
 #define EVT_FLAG_DESTROYS_FD (1u << 1)	 /* the event closes an fd */

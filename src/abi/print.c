@@ -259,25 +259,11 @@ static void put_strarray(struct sbuf *s, const uint8_t *p, uint32_t n)
 static void put_value(struct sbuf *s, const struct evt_param_info *pi, enum evt_ptype t,
 		      enum evt_pfmt fmt, const uint8_t *p, uint32_t n, int depth);
 
+/* Size of the numeric types put_fixed() prints; addresses are printed by
+ * their own code even though their size is fixed too. */
 static uint32_t fixed_size(enum evt_ptype t)
 {
-	switch (t) {
-	case EPT_INT8: case EPT_UINT8: case EPT_FLAGS8: case EPT_ENUMFLAGS8:
-	case EPT_SIGTYPE: case EPT_L4PROTO: case EPT_SOCKFAMILY:
-		return 1;
-	case EPT_INT16: case EPT_UINT16: case EPT_FLAGS16: case EPT_ENUMFLAGS16:
-	case EPT_SYSCALLID: case EPT_PORT:
-		return 2;
-	case EPT_INT32: case EPT_UINT32: case EPT_FLAGS32: case EPT_ENUMFLAGS32:
-	case EPT_UID: case EPT_GID: case EPT_MODE: case EPT_SIGSET: case EPT_FD32:
-	case EPT_PID32: case EPT_BOOL:
-		return 4;
-	case EPT_INT64: case EPT_UINT64: case EPT_RELTIME: case EPT_ABSTIME:
-	case EPT_ERRNO: case EPT_FD: case EPT_PID: case EPT_DOUBLE:
-		return 8;
-	default:
-		return 0;
-	}
+	return t == EPT_IPV4ADDR || t == EPT_IPV6ADDR ? 0 : evt_ptype_size(t);
 }
 
 static bool is_signed_type(enum evt_ptype t)
