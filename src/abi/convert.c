@@ -92,22 +92,6 @@ static struct pref default_param(uint16_t type, uint32_t i)
 	return r;
 }
 
-static inline uint32_t ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 /* Parse a V2 event (as stored in a capture or a slot) into references. */
 static int parse_v2(const uint8_t *p, size_t avail, struct cevt *e)
 {
@@ -116,13 +100,13 @@ static int parse_v2(const uint8_t *p, size_t avail, struct cevt *e)
 
 	if (avail < EVT_HDR_LEN)
 		return -EINVAL;
-	len = ld32(p + offsetof(struct evt_hdr, len));
+	len = evt_ld32(p + offsetof(struct evt_hdr, len));
 	if (len < EVT_HDR_LEN || len > avail || len > EVT_MAX_LEN)
 		return -EINVAL;
-	e->type = ld16(p + offsetof(struct evt_hdr, type));
+	e->type = evt_ld16(p + offsetof(struct evt_hdr, type));
 	if (e->type >= EVT_TYPE_MAX)
 		return -ENOTSUP;
-	n = ld32(p + offsetof(struct evt_hdr, nparams));
+	n = evt_ld32(p + offsetof(struct evt_hdr, nparams));
 	if (n > EVT_MAX_PARAMS)
 		return -EINVAL;
 	lsz = is_large(e->type) ? 4 : 2;
@@ -131,7 +115,7 @@ static int parse_v2(const uint8_t *p, size_t avail, struct cevt *e)
 		return -EINVAL;
 	for (i = 0; i < n; i++) {
 		const uint8_t *lp = p + EVT_HDR_LEN + i * lsz;
-		uint32_t l = lsz == 4 ? ld32(lp) : ld16(lp);
+		uint32_t l = lsz == 4 ? evt_ld32(lp) : evt_ld16(lp);
 
 		if (l > len - off)
 			return -EINVAL;
@@ -156,8 +140,8 @@ static int parse_v1(const uint8_t *p, size_t avail, struct cevt *e)
 
 	if (avail < EVT_HDR_V1_LEN)
 		return -EINVAL;
-	len = ld32(p + 16);
-	e->type = ld16(p + 20);
+	len = evt_ld32(p + 16);
+	e->type = evt_ld16(p + 20);
 	if (len < EVT_HDR_V1_LEN || len > avail || len > EVT_MAX_LEN)
 		return -EINVAL;
 	if (e->type >= EVT_TYPE_MAX)
@@ -175,7 +159,7 @@ static int parse_v1(const uint8_t *p, size_t avail, struct cevt *e)
 			continue;
 		for (i = 0; i < n; i++) {
 			e->prm[i].p = p + off;
-			e->prm[i].len = ld16(p + EVT_HDR_V1_LEN + i * 2);
+			e->prm[i].len = evt_ld16(p + EVT_HDR_V1_LEN + i * 2);
 			off += e->prm[i].len;
 		}
 		if (off < len)
@@ -358,7 +342,7 @@ static bool container_json(const struct cevt *old, char *buf, size_t cap, struct
 
 	if (old->n < 4 || id->len < 1 || ty->len != 4 || name->len < 1 || image->len < 1)
 		return false;
-	t = ld32(ty->p);
+	t = evt_ld32(ty->p);
 	n = snprintf(buf, cap, "{\"id\":\"%.*s\",\"type\":%u,\"name\":\"%.*s\",\"image\":\"%.*s\"}",
 		     (int)(id->len - 1), (const char *)id->p, t, (int)(name->len - 1),
 		     (const char *)name->p, (int)(image->len - 1), (const char *)image->p);

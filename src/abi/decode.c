@@ -71,22 +71,6 @@ static inline enum evt_reject reject(struct evt_stats *st, enum evt_reject r)
 	return r;
 }
 
-static inline uint16_t ld16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint32_t ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct evt_stats *st)
 {
 	const uint8_t *p = buf;
@@ -97,14 +81,14 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 
 	if (avail < EVT_HDR_LEN)
 		return reject(st, EVT_REJECT_SHORT_HEADER);
-	len = ld32(p + offsetof(struct evt_hdr, len));
+	len = evt_ld32(p + offsetof(struct evt_hdr, len));
 	if (len < EVT_HDR_LEN || len > avail || len > EVT_MAX_LEN)
 		return reject(st, EVT_REJECT_BAD_LEN);
-	type = ld16(p + offsetof(struct evt_hdr, type));
+	type = evt_ld16(p + offsetof(struct evt_hdr, type));
 	if (type >= EVT_TYPE_MAX || !evt_table[type].name)
 		return reject(st, EVT_REJECT_UNKNOWN_TYPE);
 	info = &evt_table[type];
-	n = ld32(p + offsetof(struct evt_hdr, nparams));
+	n = evt_ld32(p + offsetof(struct evt_hdr, nparams));
 	/* Newer producers append parameters: more than the table knows is fine,
 	 * the extra ones are just not named. */
 	if (n > EVT_MAX_PARAMS)
@@ -116,7 +100,7 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 		if (off > len)
 			return reject(st, EVT_REJECT_PARAMS_PAST_END);
 		for (i = 0; i < n; i++) {
-			uint32_t l = ld32(p + EVT_HDR_LEN + i * 4);
+			uint32_t l = evt_ld32(p + EVT_HDR_LEN + i * 4);
 
 			if (l > len - off)
 				return reject(st, EVT_REJECT_PARAMS_PAST_END);
@@ -129,7 +113,7 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 		if (off > len)
 			return reject(st, EVT_REJECT_PARAMS_PAST_END);
 		for (i = 0; i < n; i++) {
-			uint32_t l = ld16(p + EVT_HDR_LEN + i * 2);
+			uint32_t l = evt_ld16(p + EVT_HDR_LEN + i * 2);
 
 			if (l > len - off)
 				return reject(st, EVT_REJECT_PARAMS_PAST_END);
@@ -158,9 +142,9 @@ int64_t evt_param_s64(const struct evt *ev, uint32_t i, int64_t def)
 	case 1:
 		return (int8_t)p[0];
 	case 2:
-		return (int16_t)ld16(p);
+		return (int16_t)evt_ld16(p);
 	case 4:
-		return (int32_t)ld32(p);
+		return (int32_t)evt_ld32(p);
 	case 8: {
 		int64_t v;
 
@@ -183,9 +167,9 @@ uint64_t evt_param_u64(const struct evt *ev, uint32_t i, uint64_t def)
 	case 1:
 		return p[0];
 	case 2:
-		return ld16(p);
+		return evt_ld16(p);
 	case 4:
-		return ld32(p);
+		return evt_ld32(p);
 	case 8: {
 		uint64_t v;
 

@@ -19,6 +19,7 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "event.h"
 #include "event_types.h" /* enum evt_type: EVT_<NAME>_E / EVT_<NAME>_X = libs numbers */
@@ -61,6 +62,24 @@ enum evt_ptype {
 
 /* How a parameter's value is printed (libs PF_*). */
 enum evt_pfmt { EPF_NA = 0, EPF_DEC, EPF_HEX, EPF_10_PADDED_DEC, EPF_ID, EPF_DIR, EPF_OCT };
+
+/* Unaligned little-endian loads from event bytes (parameters and lengths sit
+ * at any offset). */
+static inline uint16_t evt_ld16(const void *p)
+{
+	uint16_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static inline uint32_t evt_ld32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
 
 /* Bytes a parameter of fixed-size type @t has on the wire (IP addresses
  * included); 0 for variable-length types. Any thread. */

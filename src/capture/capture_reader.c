@@ -162,22 +162,6 @@ static inline const uint8_t *src_get(struct cap_reader *r, uint64_t off, size_t 
 	return gz_get(r, off, n, have);
 }
 
-static inline uint32_t rd32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
-static inline uint16_t rd16(const uint8_t *p)
-{
-	uint16_t v;
-
-	memcpy(&v, p, sizeof(v));
-	return v;
-}
-
 static void count_block(struct cap_reader *r, uint32_t type)
 {
 	uint32_t i;
@@ -230,11 +214,11 @@ static inline int read_block(struct cap_reader *r, uint32_t *type, const uint8_t
 	 * unusual (end of file, errors, gzip) takes the slow path. */
 	if (r->map && r->map_len - r->pos >= 8) {
 		const uint8_t *p = r->map + r->pos;
-		uint32_t len = rd32(p + 4);
+		uint32_t len = evt_ld32(p + 4);
 
 		if (len >= CAP_BLOCK_OVERHEAD && len <= EVT_MAX_LEN && len <= r->map_len - r->pos &&
-		    rd32(p + len - 4) == len) {
-			*type = rd32(p);
+		    evt_ld32(p + len - 4) == len) {
+			*type = evt_ld32(p);
 			*body = p + 8;
 			*body_len = len - CAP_BLOCK_OVERHEAD;
 			return 1;
@@ -259,8 +243,8 @@ static int read_block_slow(struct cap_reader *r, uint32_t *type, const uint8_t *
 		return fail(r, -EINVAL, r->pos,
 			    "truncated file: expected an 8-byte block header, found %zu bytes", have);
 	}
-	*type = rd32(p);
-	len = rd32(p + 4);
+	*type = evt_ld32(p);
+	len = evt_ld32(p + 4);
 	if (len < CAP_BLOCK_OVERHEAD)
 		return fail(r, -EINVAL, r->pos,
 			    "block type 0x%x has length %u, less than the 12-byte minimum", *type,
@@ -278,7 +262,7 @@ static int read_block_slow(struct cap_reader *r, uint32_t *type, const uint8_t *
 			    "truncated file: block type 0x%x needs %u bytes, only %zu remain",
 			    *type, len, have);
 	}
-	trailer = rd32(p + len - 4);
+	trailer = evt_ld32(p + len - 4);
 	if (trailer != len)
 		return fail(r, -EINVAL, r->pos,
 			    "block type 0x%x: length %u in its header but %u in its trailer at "
@@ -303,11 +287,11 @@ static int read_section_header(struct cap_reader *r)
 		size_t have;
 		const uint8_t *p = src_get(r, 0, 4, &have);
 
-		if (p && rd32(p) != CAP_SHB_TYPE)
+		if (p && evt_ld32(p) != CAP_SHB_TYPE)
 			return fail(r, -EINVAL, 0,
 				    "not a scap capture: expected section header block type "
 				    "0x0a0d0d0a, found 0x%08x",
-				    rd32(p));
+				    evt_ld32(p));
 		return rc;
 	}
 	if (rc < 0)
@@ -320,14 +304,14 @@ static int read_section_header(struct cap_reader *r)
 	if (len < CAP_SHB_BODY)
 		return fail(r, -EINVAL, 0, "section header block too short (%u body bytes, need %u)",
 			    len, CAP_SHB_BODY);
-	magic = rd32(body);
+	magic = evt_ld32(body);
 	if (magic == CAP_SHB_MAGIC_SWAPPED)
 		return fail(r, -EINVAL, 8, "big-endian captures are not supported");
 	if (magic != CAP_SHB_MAGIC)
 		return fail(r, -EINVAL, 8, "bad byte-order magic 0x%08x, expected 0x1a2b3c4d",
 			    magic);
-	r->major = rd16(body + 4);
-	r->minor = rd16(body + 6);
+	r->major = evt_ld16(body + 4);
+	r->minor = evt_ld16(body + 6);
 	if (r->major != CAP_MAJOR)
 		return fail(r, -EINVAL, 12, "unsupported scap version %u.%u (this reader knows 1.x)",
 			    r->major, r->minor);
@@ -586,26 +570,26 @@ static inline uint32_t len_size(const struct evt_info *info)
 static int check_v2_params(struct cap_reader *r, const uint8_t *e, uint32_t evlen,
 			   const struct evt_info *info, uint64_t off)
 {
-	uint32_t nparams = rd32(e + 22), ls = len_size(info), i;
+	uint32_t nparams = evt_ld32(e + 22), ls = len_size(info), i;
 	uint64_t used;
 
 	if (nparams > EVT_MAX_PARAMS)
 		return fail(r, -EINVAL, off, "event type %u has %u parameters, at most %u expected",
-			    rd16(e + 20), nparams, EVT_MAX_PARAMS);
+			    evt_ld16(e + 20), nparams, EVT_MAX_PARAMS);
 	used = EVT_HDR_LEN + (uint64_t)nparams * ls;
 	if (used > evlen)
 		return fail(r, -EINVAL, off,
 			    "event type %u: %u parameter lengths do not fit its length %u",
-			    rd16(e + 20), nparams, evlen);
+			    evt_ld16(e + 20), nparams, evlen);
 	for (i = 0; i < nparams; i++) {
-		uint32_t pl = ls == 2 ? rd16(e + EVT_HDR_LEN + 2 * i) : rd32(e + EVT_HDR_LEN + 4 * i);
+		uint32_t pl = ls == 2 ? evt_ld16(e + EVT_HDR_LEN + 2 * i) : evt_ld32(e + EVT_HDR_LEN + 4 * i);
 
 		used += pl;
 		if (used > evlen)
 			return fail(r, -EINVAL, off,
 				    "event type %u: parameter %u has length %u, past the end of "
 				    "the %u-byte event",
-				    rd16(e + 20), i, pl, evlen);
+				    evt_ld16(e + 20), i, pl, evlen);
 	}
 	return 0;
 }
@@ -640,8 +624,8 @@ static long v1_nparams(const uint8_t *e, uint32_t evlen, uint32_t max, uint32_t 
 		if (end > evlen)
 			continue;
 		for (i = 0; i < n && end <= evlen; i++)
-			end += ls == 2 ? rd16(e + EVT_HDR_V1_LEN + 2 * i)
-				       : rd32(e + EVT_HDR_V1_LEN + 4 * i);
+			end += ls == 2 ? evt_ld16(e + EVT_HDR_V1_LEN + 2 * i)
+				       : evt_ld32(e + EVT_HDR_V1_LEN + 4 * i);
 		if (end == evlen)
 			return n;
 	}
@@ -664,14 +648,14 @@ static long keep_old(struct cap_reader *r, const uint8_t *e, uint32_t evlen, uns
 	long n;
 
 	if (hdr_len == EVT_HDR_LEN) {
-		have = rd32(e + 22);
+		have = evt_ld32(e + 22);
 	} else {
 		n = v1_nparams(e, evlen, info->nparams, ls);
 		if (n < 0)
 			return fail(r, -EINVAL, off,
 				    "V1 event type %u: parameter lengths do not add up to its "
 				    "length %u",
-				    rd16(e + 20), evlen);
+				    evt_ld16(e + 20), evlen);
 		have = (uint32_t)n;
 	}
 	total = have > info->nparams ? have : info->nparams;
@@ -679,13 +663,13 @@ static long keep_old(struct cap_reader *r, const uint8_t *e, uint32_t evlen, uns
 	data = evlen - hdr_len - (size_t)have * ls;
 	sz = EVT_HDR_LEN + (size_t)total * ls + data;
 	if (sz > EVT_MAX_LEN)
-		return fail(r, -EINVAL, off, "event type %u too large", rd16(e + 20));
+		return fail(r, -EINVAL, off, "event type %u too large", evt_ld16(e + 20));
 	if (scratch_reserve(r, sz, off))
 		return r->failed;
 	o = r->scratch;
 	memcpy(&h, e, 16); /* ts, tid */
 	h.len = (uint32_t)sz;
-	h.type = rd16(e + 20);
+	h.type = evt_ld16(e + 20);
 	h.nparams = total;
 	memcpy(o, &h, EVT_HDR_LEN);
 	memcpy(o + EVT_HDR_LEN, lens, (size_t)have * ls);
@@ -732,13 +716,13 @@ static long convert(struct cap_reader *r, const uint8_t *e, uint32_t evlen, unsi
 			return fail(r, -EINVAL, off,
 				    "event type %u (scap %s layout) is malformed and cannot be "
 				    "converted",
-				    rd16(e + 20), hdr_len == EVT_HDR_LEN ? "V2" : "V1");
+				    evt_ld16(e + 20), hdr_len == EVT_HDR_LEN ? "V2" : "V1");
 		if (n == 0 && hdr_len != EVT_HDR_LEN)
 			return fail(r, -EINVAL, off, "V1 event type %u was not converted",
-				    rd16(e + 20));
+				    evt_ld16(e + 20));
 		if (n > 0 && (size_t)n < EVT_HDR_LEN)
 			return fail(r, -EINVAL, off, "conversion of event type %u failed",
-				    rd16(e + 20));
+				    evt_ld16(e + 20));
 		return n;
 	}
 }
@@ -763,13 +747,13 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 			    "event block body of %u bytes cannot hold a %u-byte event header", blen,
 			    hdr_len);
 	e = body + pre;
-	evlen = rd32(e + 16);
+	evlen = evt_ld32(e + 16);
 	if (evlen < hdr_len || evlen > blen - pre)
 		return fail(r, -EINVAL, off,
 			    "event length %u does not fit its block (expected %u..%u bytes)", evlen,
 			    hdr_len, blen - pre);
-	if (rd16(e + 20) != r->last_type || !r->last_info) {
-		r->last_type = rd16(e + 20);
+	if (evt_ld16(e + 20) != r->last_type || !r->last_info) {
+		r->last_type = evt_ld16(e + 20);
 		r->last_info = evt_info(r->last_type);
 	}
 	info = r->last_info;
@@ -784,7 +768,7 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 
 		memcpy(&ts, e, sizeof(ts));
 		memcpy(&tid, e + 8, sizeof(tid));
-		if (!r->filter(r->filter_ctx, ts, tid, r->last_type, rd16(body))) {
+		if (!r->filter(r->filter_ctx, ts, tid, r->last_type, evt_ld16(body))) {
 			r->stats.filtered++;
 			return 0;
 		}
@@ -792,7 +776,7 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	if (v2) {
 		if (check_v2_params(r, e, evlen, info, off))
 			return r->failed;
-		if (rd32(e + 22) >= info->nparams && (info->flags & EVT_FLAG_OLD) &&
+		if (evt_ld32(e + 22) >= info->nparams && (info->flags & EVT_FLAG_OLD) &&
 		    evt_type_is_enter(r->last_type)) {
 			/* An enter event libs' converter would only remember and
 			 * drop (its facts now travel in the exit event): remember
@@ -803,7 +787,7 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 			evt_conv__remember(r->conv, e, evlen, r->map != NULL);
 			r->stats.kept_old++;
 			r->stats.kept_in_place++;
-		} else if ((info->flags & EVT_FLAG_OLD) || rd32(e + 22) < info->nparams) {
+		} else if ((info->flags & EVT_FLAG_OLD) || evt_ld32(e + 22) < info->nparams) {
 			n = convert(r, e, evlen, EVT_HDR_LEN, off);
 		}
 	} else {
@@ -815,8 +799,8 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	}
 	if (n < 0)
 		return (int)n;
-	ev->cpu = rd16(body);
-	ev->flags = has_flags ? rd32(body + 2) : 0;
+	ev->cpu = evt_ld16(body);
+	ev->flags = has_flags ? evt_ld32(body + 2) : 0;
 	ev->offset = off;
 	if (n > 0) {
 		ev->hdr = (const struct evt_hdr *)r->scratch;
