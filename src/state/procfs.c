@@ -13,6 +13,8 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <grp.h>
+#include <pwd.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -24,6 +26,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "capture/capture.h"
 #include "state/update_int.h"
 
 #define SCAP_L4_TCP 6
@@ -43,15 +46,41 @@ struct pfs_socks {
 	size_t n, cap;
 };
 
+struct pfs_ctx;
+
+/*
+ * Where a scan's findings go: the process state (a worker seeding its
+ * partition) or a capture's initial tables (proc_procfs_tables, for `-w`).
+ * task() gets each thread (leader first) and returns an opaque handle for
+ * its process's fds, or NULL to skip them; fd() gets each fd of a leader.
+ */
+struct pfs_sink {
+	int (*task)(struct pfs_ctx *c, const struct proc_spawn *s, void **thr);
+	void (*fd)(struct pfs_ctx *c, void *thr, const struct proc_fd_info *fi);
+};
+
 /* What a scan keeps between processes. */
 struct pfs_ctx {
-	struct proc_worker *w;
+	struct proc_worker *w; /* the state sink's worker; NULL for tables */
+	const struct pfs_sink *sink;
+	struct cap_tables *tables; /* the tables sink's output */
+	uint64_t errors;	   /* malformed or vanished entries (tables sink) */
+	int oom;		   /* tables sink: an allocation failed */
 	const char *root;
 	uint64_t btime_ns;
 	long hz;
 	struct pfs_socks socks;
 	int socks_loaded;
 };
+
+/* A malformed or vanished entry: skipped, counted. */
+static void pfs_err(struct pfs_ctx *c)
+{
+	if (c->w)
+		UPD_INC(c->w, procfs_errors);
+	else
+		c->errors++;
+}
 
 /* Read a whole small file into buf (NUL-terminated); length or -errno. */
 static ssize_t read_file(const char *path, char *buf, size_t cap)
@@ -163,7 +192,7 @@ static void load_inet(struct pfs_ctx *c, const char *file, int v6, uint8_t l4)
 			    4 ||
 		    parse_hexaddr(la, s.s.sip, v6, &s.s.sport) ||
 		    parse_hexaddr(ra, s.s.dip, v6, &s.s.dport)) {
-			UPD_INC(c->w, procfs_errors);
+			pfs_err(c);
 			continue;
 		}
 		s.ino = ino;
@@ -198,7 +227,7 @@ static void load_unix(struct pfs_ctx *c)
 
 		memset(&s, 0, sizeof(s));
 		if (sscanf(line, "%llx: %*s %*s %*s %*s %*s %llu%n", &addr, &ino, &off) != 2) {
-			UPD_INC(c->w, procfs_errors);
+			pfs_err(c);
 			continue;
 		}
 		s.ino = ino;
@@ -269,7 +298,7 @@ static void inet_name(char *out, size_t cap, const struct proc_sock *s)
 	snprintf(out, cap, "%s:%u->%s:%u", a, s->sport, b, s->dport);
 }
 
-static void load_fd(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid, int64_t fd)
+static void load_fd(struct pfs_ctx *c, void *thr, uint64_t pid, int64_t fd)
 {
 	char rel[96], target[PROC_PATH_MAX], info[512], name[PROC_PATH_MAX + 64];
 	struct proc_fd_info fi = {.fd = fd, .name = target};
@@ -280,7 +309,7 @@ static void load_fd(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid, in
 
 	snprintf(rel, sizeof(rel), "%" PRIu64 "/fd/%" PRId64, pid, fd);
 	if (link_at(c, rel, target, sizeof(target)) < 0) {
-		UPD_INC(c->w, procfs_errors);
+		pfs_err(c);
 		return;
 	}
 	snprintf(name, sizeof(name), "%s/%s", c->root, rel);
@@ -351,11 +380,10 @@ static void load_fd(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid, in
 	} else {
 		fi.type = PROC_FD_UNKNOWN;
 	}
-	if (proc_fd_add(c->w, thr, &fi))
-		UPD_INC(c->w, seed_errors);
+	c->sink->fd(c, thr, &fi);
 }
 
-static void load_fds(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid)
+static void load_fds(struct pfs_ctx *c, void *thr, uint64_t pid)
 {
 	char path[PROC_PATH_MAX];
 	struct dirent *de;
@@ -364,7 +392,7 @@ static void load_fds(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid)
 	snprintf(path, sizeof(path), "%s/%" PRIu64 "/fd", c->root, pid);
 	d = opendir(path);
 	if (!d) {
-		UPD_INC(c->w, procfs_errors);
+		pfs_err(c);
 		return;
 	}
 	while ((de = readdir(d))) {
@@ -375,7 +403,7 @@ static void load_fds(struct pfs_ctx *c, struct proc_thread *thr, uint64_t pid)
 			continue;
 		fd = strtoll(de->d_name, &end, 10);
 		if (*end || fd < 0) {
-			UPD_INC(c->w, procfs_errors);
+			pfs_err(c);
 			continue;
 		}
 		load_fd(c, thr, pid, fd);
@@ -472,7 +500,7 @@ static size_t cgroups_list(const char *in, char *out, size_t cap)
 }
 
 /* Read task tid of process pid and create it (leader == its process). */
-static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, struct proc_thread **out)
+static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, void **out)
 {
 	static __thread char stat[1024], status[4096], cmdline[PROC_ARGS_MAX + 1],
 		env[PROC_ENV_MAX + 1], cg[PROC_CGROUPS_MAX], cgl[PROC_CGROUPS_MAX],
@@ -483,7 +511,6 @@ static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, struct proc_
 	struct proc_spawn s;
 	ssize_t n;
 	size_t l;
-	int err;
 
 	memset(&s, 0, sizeof(s));
 	if (tid == pid)
@@ -497,17 +524,17 @@ static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, struct proc_
 	if (!rp || sscanf(rp + 1, " %*c %llu %d %d %d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d "
 				  "%*d %*d %*d %llu",
 			  &ppid, &pgrp, &sess, &tty, &starttime) != 5) {
-		UPD_INC(c->w, procfs_errors);
+		pfs_err(c);
 		return -EINVAL;
 	}
 	v = status_field(status, "Uid");
 	if (!v || sscanf(v, "%u %u", &s.uid, &s.euid) != 2) {
-		UPD_INC(c->w, procfs_errors);
+		pfs_err(c);
 		return -EINVAL;
 	}
 	v = status_field(status, "Gid");
 	if (!v || sscanf(v, "%u %u", &s.gid, &s.egid) != 2) {
-		UPD_INC(c->w, procfs_errors);
+		pfs_err(c);
 		return -EINVAL;
 	}
 	s.flags |= PROC_SPAWN_HAVE_IDS;
@@ -570,19 +597,13 @@ static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, struct proc_
 		s.cgroups = cgl;
 		s.cgroups_len = cgroups_list(cg, cgl, sizeof(cgl));
 	}
-	err = proc_thread_clone(c->w, &s, out);
-	if (err) {
-		UPD_INC(c->w, seed_errors);
-		return err;
-	}
-	UPD_INC(c->w, seeded_threads);
-	return 0;
+	return c->sink->task(c, &s, out);
 }
 
 static int load_process(struct pfs_ctx *c, uint64_t pid, uint64_t only_tid)
 {
 	char path[PROC_PATH_MAX];
-	struct proc_thread *lead = NULL, *thr;
+	void *lead = NULL, *thr;
 	struct dirent *de;
 	DIR *d;
 	int err;
@@ -590,7 +611,8 @@ static int load_process(struct pfs_ctx *c, uint64_t pid, uint64_t only_tid)
 	err = load_task(c, pid, pid, &lead);
 	if (err)
 		return err;
-	load_fds(c, lead, pid);
+	if (lead)
+		load_fds(c, lead, pid);
 	snprintf(path, sizeof(path), "%s/%" PRIu64 "/task", c->root, pid);
 	d = opendir(path);
 	if (!d)
@@ -609,6 +631,215 @@ static int load_process(struct pfs_ctx *c, uint64_t pid, uint64_t only_tid)
 	return 0;
 }
 
+/* ---- sink: the process state ------------------------------------------------ */
+
+static int state_task(struct pfs_ctx *c, const struct proc_spawn *s, void **thr)
+{
+	struct proc_thread *t = NULL;
+	int err = proc_thread_clone(c->w, s, &t);
+
+	if (err) {
+		UPD_INC(c->w, seed_errors);
+		return err;
+	}
+	UPD_INC(c->w, seeded_threads);
+	*thr = t;
+	return 0;
+}
+
+static void state_fd(struct pfs_ctx *c, void *thr, const struct proc_fd_info *fi)
+{
+	if (proc_fd_add(c->w, thr, fi))
+		UPD_INC(c->w, seed_errors);
+}
+
+static const struct pfs_sink state_sink = {state_task, state_fd};
+
+/* ---- sink: a capture's initial tables --------------------------------------- */
+
+static char *tdup(struct pfs_ctx *c, const char *s, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (!d) {
+		c->oom = 1;
+		return NULL;
+	}
+	if (len)
+		memcpy(d, s, len);
+	d[len] = '\0';
+	return d;
+}
+
+/* @arr holding @n elements, grown so element n fits (capacity 64, 128, ...). */
+static void *tgrow(struct pfs_ctx *c, void *arr, uint32_t n, size_t elem)
+{
+	void *v;
+
+	if (n && (n < 64 || (n & (n - 1))))
+		return arr; /* room left */
+	v = realloc(arr, (n ? (size_t)n * 2 : 64) * elem);
+	if (!v)
+		c->oom = 1;
+	return v;
+}
+
+static int tables_task(struct pfs_ctx *c, const struct proc_spawn *s, void **thr)
+{
+	struct cap_tables *t = c->tables;
+	struct cap_proc *p, *v;
+
+	if (c->oom || t->nprocs == UINT32_MAX)
+		return -ENOMEM;
+	v = tgrow(c, t->procs, t->nprocs, sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	t->procs = v;
+	p = &t->procs[t->nprocs];
+	memset(p, 0, sizeof(*p));
+	p->tid = s->tid;
+	p->pid = s->tgid;
+	p->ptid = s->ptid;
+	p->sid = s->sid;
+	p->vpgid = s->vpgid;
+	p->pgid = s->vpgid;
+	p->vtid = (int64_t)s->vtid;
+	p->vpid = (int64_t)s->vpid;
+	p->comm = tdup(c, s->comm ? s->comm : "", s->comm ? strlen(s->comm) : 0);
+	p->exe = tdup(c, s->exe ? s->exe : "", s->exe ? strlen(s->exe) : 0);
+	p->exepath = tdup(c, s->exepath ? s->exepath : "", s->exepath ? strlen(s->exepath) : 0);
+	p->cwd = tdup(c, s->cwd ? s->cwd : "", s->cwd ? strlen(s->cwd) : 0);
+	p->root = tdup(c, "/", 1);
+	p->args = tdup(c, s->args ? s->args : "", s->args ? s->args_len : 0);
+	p->args_len = (uint32_t)(s->args ? s->args_len : 0);
+	p->env = tdup(c, s->env ? s->env : "", s->env ? s->env_len : 0);
+	p->env_len = (uint32_t)(s->env ? s->env_len : 0);
+	p->cgroups = tdup(c, s->cgroups ? s->cgroups : "", s->cgroups ? s->cgroups_len : 0);
+	p->cgroups_len = (uint32_t)(s->cgroups ? s->cgroups_len : 0);
+	p->fdlimit = 1024;
+	p->uid = s->euid;
+	p->gid = s->egid;
+	p->loginuid = s->loginuid;
+	p->tty = s->tty;
+	p->cap_inheritable = s->cap_inheritable;
+	p->cap_permitted = s->cap_permitted;
+	p->cap_effective = s->cap_effective;
+	p->clone_ts = s->ts;
+	p->has = CAP_PROC_HAS_SID | CAP_PROC_HAS_VPGID | CAP_PROC_HAS_EXEPATH | CAP_PROC_HAS_ENV |
+		 CAP_PROC_HAS_NS | CAP_PROC_HAS_ROOT | CAP_PROC_HAS_LOGINUID | CAP_PROC_HAS_TTY |
+		 CAP_PROC_HAS_PGID | (s->flags & PROC_SPAWN_HAVE_CAPS ? CAP_PROC_HAS_CAPS : 0);
+	t->nprocs++; /* counted even on a failed copy: release frees what is there */
+	if (c->oom)
+		return -ENOMEM;
+	*thr = (void *)(uintptr_t)s->tid;
+	return 0;
+}
+
+/* enum proc_fd_type -> the capture's fd type (libs scap_fd_type). */
+static uint8_t cap_fd_type_of(uint32_t t, uint32_t flags)
+{
+	bool srv = flags & PROC_FD_F_SERVER;
+
+	switch (t) {
+	case PROC_FD_FILE:
+		return CAP_FD_FILE_V2;
+	case PROC_FD_DIRECTORY:
+		return CAP_FD_DIRECTORY;
+	case PROC_FD_IPV4_SOCK:
+		return srv ? CAP_FD_IPV4_SERVSOCK : CAP_FD_IPV4_SOCK;
+	case PROC_FD_IPV6_SOCK:
+		return srv ? CAP_FD_IPV6_SERVSOCK : CAP_FD_IPV6_SOCK;
+	case PROC_FD_PIPE:
+		return CAP_FD_FIFO;
+	case PROC_FD_UNIX_SOCK:
+		return CAP_FD_UNIX_SOCK;
+	case PROC_FD_EVENT:
+		return CAP_FD_EVENT;
+	case PROC_FD_SIGNALFD:
+		return CAP_FD_SIGNALFD;
+	case PROC_FD_EVENTPOLL:
+		return CAP_FD_EVENTPOLL;
+	case PROC_FD_INOTIFY:
+		return CAP_FD_INOTIFY;
+	case PROC_FD_TIMERFD:
+		return CAP_FD_TIMERFD;
+	case PROC_FD_NETLINK:
+		return CAP_FD_NETLINK;
+	case PROC_FD_BPF:
+		return CAP_FD_BPF;
+	case PROC_FD_USERFAULTFD:
+		return CAP_FD_USERFAULTFD;
+	case PROC_FD_IOURING:
+		return CAP_FD_IOURING;
+	case PROC_FD_MEMFD:
+		return CAP_FD_MEMFD;
+	default:
+		return CAP_FD_UNKNOWN;
+	}
+}
+
+static void tables_fd(struct pfs_ctx *c, void *thr, const struct proc_fd_info *fi)
+{
+	struct cap_tables *t = c->tables;
+	const struct proc_sock *k = fi->sock;
+	const char *name = fi->name ? fi->name : "";
+	struct cap_fd *f, *v;
+
+	if (c->oom || t->nfds == UINT32_MAX)
+		return;
+	v = tgrow(c, t->fds, t->nfds, sizeof(*v));
+	if (!v)
+		return;
+	t->fds = v;
+	f = &t->fds[t->nfds];
+	memset(f, 0, sizeof(*f));
+	f->tid = (uint64_t)(uintptr_t)thr;
+	f->fd = fi->fd;
+	f->ino = fi->ino;
+	f->type = cap_fd_type_of(fi->type, fi->flags);
+	f->open_flags = proc_openflags_to_ppm(fi->flags);
+	switch (f->type) {
+	case CAP_FD_IPV4_SOCK:
+	case CAP_FD_IPV6_SOCK:
+	case CAP_FD_IPV4_SERVSOCK:
+	case CAP_FD_IPV6_SERVSOCK: {
+		/* a server socket keeps its bound address in dip (state); the
+		 * capture has it in the source fields */
+		bool srv = f->type == CAP_FD_IPV4_SERVSOCK || f->type == CAP_FD_IPV6_SERVSOCK;
+		const uint8_t *sip = srv ? k->dip : k->sip;
+
+		f->l4proto = k->l4proto;
+		f->sport = srv ? k->dport : k->sport;
+		f->dport = srv ? 0 : k->dport;
+		if (f->type == CAP_FD_IPV4_SOCK || f->type == CAP_FD_IPV4_SERVSOCK) {
+			memcpy(&f->sip4, sip, 4);
+			if (!srv)
+				memcpy(&f->dip4, k->dip, 4);
+		} else {
+			memcpy(f->sip6, sip, 16);
+			if (!srv)
+				memcpy(f->dip6, k->dip, 16);
+		}
+		name = "";
+		break;
+	}
+	case CAP_FD_UNIX_SOCK: {
+		const char *sp = strchr(name, ' ');
+
+		if (k)
+			memcpy(&f->unix_src, k->sip, sizeof(f->unix_src));
+		name = sp ? sp + 1 : ""; /* "<addr>->0 <path>": the path */
+		break;
+	}
+	default:
+		break;
+	}
+	f->name = tdup(c, name, strlen(name));
+	t->nfds++;
+}
+
+static const struct pfs_sink tables_sink = {tables_task, tables_fd};
+
 static void ctx_init(struct pfs_ctx *c, struct proc_worker *w, const char *procfs)
 {
 	char buf[8192];
@@ -616,6 +847,7 @@ static void ctx_init(struct pfs_ctx *c, struct proc_worker *w, const char *procf
 
 	memset(c, 0, sizeof(*c));
 	c->w = w;
+	c->sink = &state_sink;
 	c->root = procfs ? procfs : "/proc";
 	c->hz = sysconf(_SC_CLK_TCK);
 	if (c->hz <= 0)
@@ -678,10 +910,95 @@ int proc_state_load_tid(struct proc_worker *w, const char *procfs, uint64_t tid)
 	if (!thr || proc_thread_is_placeholder(thr)) {
 		err = load_process(&c, pid, tid);
 	} else if (tid != pid) {
-		err = load_task(&c, pid, tid, &thr);
+		void *t;
+
+		err = load_task(&c, pid, tid, &t);
 	} else {
 		err = 0;
 	}
 	socks_free(&c.socks);
+	return err;
+}
+
+/* Append the accounts of @path (passwd or group format) to @t. */
+static int tables_accounts(struct cap_tables *t, const char *passwd, const char *group)
+{
+	FILE *f;
+	int err = 0;
+
+	if (passwd && (f = fopen(passwd, "re"))) {
+		struct passwd *pw;
+
+		while (!err && (pw = fgetpwent(f))) {
+			struct cap_user *v = realloc(t->users, (t->nusers + 1) * sizeof(*v)), *u;
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			t->users = v;
+			u = &v[t->nusers++];
+			u->uid = pw->pw_uid;
+			u->gid = pw->pw_gid;
+			u->name = strdup(pw->pw_name);
+			u->home = strdup(pw->pw_dir);
+			u->shell = strdup(pw->pw_shell);
+			if (!u->name || !u->home || !u->shell)
+				err = -ENOMEM;
+		}
+		fclose(f);
+	}
+	if (group && (f = fopen(group, "re"))) {
+		struct group *gr;
+
+		while (!err && (gr = fgetgrent(f))) {
+			struct cap_group *v = realloc(t->groups, (t->ngroups + 1) * sizeof(*v)), *g;
+
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			t->groups = v;
+			g = &v[t->ngroups++];
+			g->gid = gr->gr_gid;
+			g->name = strdup(gr->gr_name);
+			if (!g->name)
+				err = -ENOMEM;
+		}
+		fclose(f);
+	}
+	return err;
+}
+
+int proc_host_tables(const char *procfs, const char *passwd, const char *group,
+		     struct cap_tables *out, uint64_t *skipped)
+{
+	struct pfs_ctx c;
+	struct dirent *de;
+	DIR *d;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	ctx_init(&c, NULL, procfs);
+	c.sink = &tables_sink;
+	c.tables = out;
+	d = opendir(c.root);
+	if (!d)
+		return -errno;
+	while (!c.oom && (de = readdir(d))) {
+		char *end;
+		unsigned long long pid = strtoull(de->d_name, &end, 10);
+
+		if (!isdigit((unsigned char)de->d_name[0]) || *end || !pid)
+			continue;
+		load_process(&c, pid, 0);
+	}
+	closedir(d);
+	socks_free(&c.socks);
+	err = c.oom ? -ENOMEM : tables_accounts(out, passwd, group);
+	if (err)
+		cap_tables_release(out);
+	if (skipped)
+		*skipped = c.errors;
 	return err;
 }

@@ -718,6 +718,19 @@ int proc_state_from_procfs(struct proc_worker *w, const char *procfs,
  */
 int proc_state_load_tid(struct proc_worker *w, const char *procfs, uint64_t tid);
 
+/*
+ * The initial tables of a capture recorded on this host (`peregrine -w`):
+ * every thread of @procfs (NULL: /proc) with its process's fds, read as
+ * proc_state_from_procfs reads them, and the accounts of @passwd and @group
+ * (NULL or unreadable: none). @out is the caller's to free with
+ * cap_tables_release. Entries that vanish or are malformed while read are
+ * skipped and counted in *@skipped (may be NULL). 0, -ENOMEM, or -errno when
+ * procfs cannot be read. Any thread; touches no shared state.
+ */
+struct cap_tables;
+int proc_host_tables(const char *procfs, const char *passwd, const char *group,
+		     struct cap_tables *out, uint64_t *skipped);
+
 /* Call fn for each fd of thr's process (owner only; fn must not change the
  * table). Stops early when fn returns non-zero, and returns that value. */
 int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,

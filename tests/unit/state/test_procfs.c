@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "t.h"
+#include "capture/capture.h"
 #include "state/state.h"
 
 static bool only_pid(void *ctx, uint64_t tid, uint64_t pid)
@@ -166,16 +167,10 @@ static void fake_process(const char *pid, const char *stat, const char *status)
 	put(rel, status, strlen(status));
 }
 
-T_TEST(test_fake_proc)
+/* A fake procfs under root: process 42 (thread 43, a file, a pipe, sockets),
+ * and broken entries 50, 51, 52. */
+static void make_fake_tree(void)
 {
-	struct proc_table *t = proc_table_new(NULL);
-	struct proc_worker *w = proc_worker_register(t);
-	struct proc_upd_stats st;
-	struct proc_thread *thr;
-	struct proc_process *p;
-	const struct proc_image *img;
-	const struct proc_fd *fd;
-
 	snprintf(root, sizeof(root), "/tmp/pg_fakeproc_%d", getpid());
 	rm_rf(root);
 	mkdir(root, 0755);
@@ -217,6 +212,19 @@ T_TEST(test_fake_proc)
 		     "Uid:\tnope\n");
 	PUTS("self/stat", "x");
 
+}
+
+T_TEST(test_fake_proc)
+{
+	struct proc_table *t = proc_table_new(NULL);
+	struct proc_worker *w = proc_worker_register(t);
+	struct proc_upd_stats st;
+	struct proc_thread *thr;
+	struct proc_process *p;
+	const struct proc_image *img;
+	const struct proc_fd *fd;
+
+	make_fake_tree();
 	T_EQ_INT(proc_state_from_procfs(w, root, NULL, NULL), 0);
 	thr = proc_thread_lookup(w, 42);
 	T_CHECK(thr != NULL);
@@ -272,9 +280,79 @@ T_TEST(test_fake_proc)
 	rm_rf(root);
 }
 
+/* The same tree as a capture's initial tables (`peregrine -w`). */
+T_TEST(test_fake_tables)
+{
+	struct cap_tables t;
+	const struct cap_proc *p = NULL;
+	uint64_t skipped = 0;
+	uint32_t i, nthr = 0, nfds = 0;
+	char pw[300], gr[300];
+
+	make_fake_tree();
+	snprintf(pw, sizeof(pw), "%s/passwd", root);
+	snprintf(gr, sizeof(gr), "%s/group", root);
+	PUTS("passwd", "root:x:0:0:root:/root:/bin/bash\nalice:x:1000:100::/home/alice:/bin/sh\n");
+	PUTS("group", "root:x:0:\nusers:x:100:alice\n");
+	T_EQ_INT(proc_host_tables(root, pw, gr, &t, &skipped), 0);
+	T_CHECK(skipped >= 4);
+	for (i = 0; i < t.nprocs; i++) {
+		nthr++;
+		if (t.procs[i].tid == 42)
+			p = &t.procs[i];
+	}
+	T_EQ_INT(nthr, 2);
+	T_CHECK(p != NULL);
+	T_EQ_INT(p->pid, 42);
+	T_EQ_INT(p->ptid, 1);
+	T_EQ_STR(p->comm, "my app");
+	T_EQ_STR(p->exe, "/usr/bin/app");
+	T_EQ_STR(p->exepath, "/usr/bin/app");
+	T_EQ_INT(p->args_len, 11);
+	T_EQ_STR(p->cwd, "/srv/app/");
+	T_EQ_INT(p->uid, 1000);
+	T_EQ_INT(p->loginuid, 1000);
+	T_EQ_INT(p->vpid, 7);
+	T_EQ_INT(p->cap_effective, 0x400);
+	for (i = 0; i < t.nfds; i++) {
+		const struct cap_fd *f = &t.fds[i];
+
+		T_EQ_INT(f->tid, 42);
+		nfds++;
+		if (f->fd == 3) {
+			T_EQ_INT(f->type, CAP_FD_FILE_V2);
+			T_EQ_STR(f->name, "/var/log/app.log");
+			T_CHECK(f->open_flags & (1u << 12)); /* PPM_O_CLOEXEC */
+		} else if (f->fd == 4) {
+			T_EQ_INT(f->type, CAP_FD_FIFO);
+			T_EQ_INT(f->ino, 777);
+		} else if (f->fd == 5) {
+			T_EQ_INT(f->type, CAP_FD_IPV4_SOCK);
+			T_EQ_INT(f->sport, 8080);
+			T_EQ_INT(f->dport, 50000);
+			T_EQ_INT(ntohl(f->sip4), 0x7f000001);
+			T_EQ_INT(ntohl(f->dip4), 0x7f000002);
+			T_EQ_STR(f->name, "");
+		} else if (f->fd == 7) {
+			T_EQ_INT(f->type, CAP_FD_UNIX_SOCK);
+			T_EQ_STR(f->name, "/run/app.sock");
+		}
+	}
+	T_EQ_INT(nfds, 5);
+	T_EQ_INT(t.nusers, 2);
+	T_EQ_STR(t.users[1].name, "alice");
+	T_EQ_STR(t.users[1].home, "/home/alice");
+	T_EQ_INT(t.ngroups, 2);
+	T_EQ_STR(t.groups[1].name, "users");
+	cap_tables_release(&t);
+	T_EQ_INT(proc_host_tables("/nonexistent/proc", NULL, NULL, &t, NULL), -ENOENT);
+	rm_rf(root);
+}
+
 int main(void)
 {
 	T_RUN(test_real_proc);
 	T_RUN(test_fake_proc);
+	T_RUN(test_fake_tables);
 	return T_DONE();
 }
