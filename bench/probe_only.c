@@ -32,32 +32,11 @@
 #include <unistd.h>
 
 #include "abi/event_table.h"
+#include "engine/engine.h"
 #include "rules/ruleset.h"
 #include "source/live.h"
 
 #define PO_MAX_RULES 16
-
-/* The syscalls the probe has handlers for (src/bpf/probe.bpf.c PRB_HANDLERS),
- * by libs event name and x86_64 number. */
-#define PO_HANDLED(X)                                                                              \
-	X(execve) X(execveat) X(clone) X(clone3) X(fork) X(vfork) X(open) X(openat) X(openat2)     \
-	X(creat) X(close) X(read) X(write) X(socket) X(connect) X(accept) X(accept4) X(bind)       \
-	X(listen) X(sendto) X(recvfrom) X(dup) X(dup2) X(dup3) X(chmod) X(fchmod) X(fchmodat)      \
-	X(mkdir) X(mkdirat) X(unlink) X(unlinkat) X(rename) X(renameat) X(renameat2) X(link)       \
-	X(linkat) X(symlink) X(symlinkat) X(setuid) X(setgid) X(setreuid) X(setregid)             \
-	X(setresuid) X(setresgid) X(ptrace) X(init_module) X(finit_module) X(memfd_create)        \
-	X(mmap) X(mprotect)
-
-static const struct po_sc {
-	const char *name;
-	uint32_t nr;
-} po_handled[] = {
-#define X(n) {#n, SYS_##n},
-	PO_HANDLED(X)
-#undef X
-};
-
-#define PO_NHANDLED (sizeof(po_handled) / sizeof(po_handled[0]))
 
 /* One consumer: its counters are its own cache line, read after the join. */
 struct po_consumer {
@@ -101,23 +80,6 @@ static void *po_consume(void *arg)
 	return NULL;
 }
 
-/* Does the state or a rule of @rs need event @name? */
-static bool po_needed(const struct rule_ruleset *rs, const char *name)
-{
-	const uint32_t state = EVT_FLAG_CREATES_FD | EVT_FLAG_DESTROYS_FD | EVT_FLAG_MODIFIES_STATE;
-
-	for (int dir = 0; dir < 2; dir++) {
-		int t = evt_type_by_name(name, dir == 0);
-		const struct evt_info *ei = t < 0 ? NULL : evt_info((uint16_t)t);
-
-		if (!ei)
-			continue;
-		if ((ei->flags & state) || rule_ruleset__nrules_for_type(rs, (uint16_t)t) > 0)
-			return true;
-	}
-	return false;
-}
-
 static struct rule_ruleset *po_compile(char **files, int n)
 {
 	struct rule_set *set = rule_set_new();
@@ -144,15 +106,14 @@ out:
 /* The rules-selected syscall numbers into @nr; returns how many. */
 static uint32_t po_select(const struct rule_ruleset *rs, uint32_t *nr)
 {
-	uint32_t n = 0;
+	uint32_t n = eng_syscalls_for(rs, nr, PRB_NSYSCALLS), nh, i, k;
+	const struct prb_syscall *h = prb_syscalls(&nh);
 
 	fprintf(stderr, "probe_only: selected:");
-	for (size_t i = 0; i < PO_NHANDLED; i++) {
-		if (!po_needed(rs, po_handled[i].name))
-			continue;
-		nr[n++] = po_handled[i].nr;
-		fprintf(stderr, " %s", po_handled[i].name);
-	}
+	for (i = 0; i < n; i++)
+		for (k = 0; k < nh; k++)
+			if (h[k].nr == nr[i])
+				fprintf(stderr, " %s", h[k].name);
 	fprintf(stderr, "\n");
 	return n;
 }
@@ -235,7 +196,7 @@ int main(int argc, char **argv)
 	struct po_opts o = {0};
 	struct rule_ruleset *rs = NULL;
 	struct prb_ring_counters kc, sum = {0};
-	uint32_t sel[PO_NHANDLED];
+	uint32_t sel[PRB_NSYSCALLS], nhandled;
 	uint64_t events = 0;
 	struct prb *p;
 	struct timespec tick = {0, 50 * 1000000L};
@@ -301,7 +262,7 @@ int main(int argc, char **argv)
 		       ",\"kernel_events\":%" PRIu64 ",\"kernel_drops\":%" PRIu64
 		       ",\"clobbered\":%" PRIu64 "}\n",
 		       o.po.n_rings, o.rules_select ? "rules" : "all",
-		       o.rules_select ? o.po.n_syscalls : (uint32_t)PO_NHANDLED, events, sum.events,
+		       o.rules_select ? o.po.n_syscalls : (prb_syscalls(&nhandled), nhandled), events, sum.events,
 		       sum.drops, sum.clobbered);
 		rc = 0;
 	}

@@ -812,28 +812,9 @@ static __always_inline void ev_proc_facts(struct prb_scratch *s, struct task_str
 
 /* ---- dispatcher ---------------------------------------------------------- */
 
-/* The dispatch table, written once: syscall id -> handler program. */
-#define PRB_HANDLERS(X)                                                                            \
-	X(__NR_execve, x_execve) X(__NR_execveat, x_execveat) X(__NR_clone, x_clone)               \
-	X(__NR_clone3, x_clone3) X(__NR_fork, x_fork) X(__NR_vfork, x_vfork)                       \
-	X(__NR_open, x_open) X(__NR_openat, x_openat) X(__NR_openat2, x_openat2)                   \
-	X(__NR_creat, x_creat) X(__NR_close, x_close) X(__NR_read, x_read)                         \
-	X(__NR_write, x_write) X(__NR_socket, x_socket) X(__NR_connect, x_connect)                 \
-	X(__NR_accept, x_accept) X(__NR_accept4, x_accept4) X(__NR_bind, x_bind)                   \
-	X(__NR_listen, x_listen) X(__NR_sendto, x_sendto) X(__NR_recvfrom, x_recvfrom)             \
-	X(__NR_dup, x_dup) X(__NR_dup2, x_dup2) X(__NR_dup3, x_dup3)                               \
-	X(__NR_chmod, x_chmod) X(__NR_fchmod, x_fchmod) X(__NR_fchmodat, x_fchmodat)               \
-	X(__NR_mkdir, x_mkdir) X(__NR_mkdirat, x_mkdirat) X(__NR_unlink, x_unlink)                 \
-	X(__NR_unlinkat, x_unlinkat) X(__NR_rename, x_rename) X(__NR_renameat, x_renameat)         \
-	X(__NR_renameat2, x_renameat2) X(__NR_link, x_link) X(__NR_linkat, x_linkat)               \
-	X(__NR_symlink, x_symlink) X(__NR_symlinkat, x_symlinkat) X(__NR_setuid, x_setuid)         \
-	X(__NR_setgid, x_setgid) X(__NR_setreuid, x_setreuid) X(__NR_setregid, x_setregid)         \
-	X(__NR_setresuid, x_setresuid) X(__NR_setresgid, x_setresgid) X(__NR_ptrace, x_ptrace)     \
-	X(__NR_init_module, x_init_module) X(__NR_finit_module, x_finit_module)                    \
-	X(__NR_memfd_create, x_memfd_create) X(__NR_mmap, x_mmap) X(__NR_mprotect, x_mprotect)
-
-#define X(nr, prog) int prog(unsigned long long *ctx);
-PRB_HANDLERS(X)
+/* The dispatch table: syscall id -> handler program x_<name> (probe.h). */
+#define X(name) int x_##name(unsigned long long *ctx);
+PRB_SYSCALLS(X)
 #undef X
 
 struct {
@@ -842,8 +823,8 @@ struct {
 	__type(key, __u32);
 	__array(values, int(void *));
 } handlers SEC(".maps") = {
-#define X(nr, prog) [nr] = (void *)&prog,
-	.values = { PRB_HANDLERS(X) },
+#define X(name) [__NR_##name] = (void *)&x_##name,
+	.values = { PRB_SYSCALLS(X) },
 #undef X
 };
 

@@ -26,6 +26,20 @@
 #define PRB_PATH_DEPTH 24u  /* dentry components a kernel path walk follows */
 #define PRB_SNAPLEN_MAX 4096u /* most data bytes of read/write/send/recv */
 
+/*
+ * The syscalls the probe has a handler for, by name (x86_64 __NR_<name> from
+ * <asm/unistd_64.h>; libs event <name>). Each has a program x_<name> in
+ * probe.bpf.c; userspace selects among them (prb_select_*, live.h).
+ */
+#define PRB_SYSCALLS(X) \
+	X(execve) X(execveat) X(clone) X(clone3) X(fork) X(vfork) X(open) X(openat) \
+	X(openat2) X(creat) X(close) X(read) X(write) X(socket) X(connect) X(accept) \
+	X(accept4) X(bind) X(listen) X(sendto) X(recvfrom) X(dup) X(dup2) X(dup3) \
+	X(chmod) X(fchmod) X(fchmodat) X(mkdir) X(mkdirat) X(unlink) X(unlinkat) \
+	X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) \
+	X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) X(ptrace) \
+	X(init_module) X(finit_module) X(memfd_create) X(mmap) X(mprotect)
+
 /* How events are spread over rings (the rodata knob part_mode). */
 enum prb_part {
 	PRB_PART_TGID = 0, /* prb_part_hash(tgid) % N: a process stays on one ring */

@@ -758,6 +758,28 @@ static void *rd_inline_main(void *arg)
 
 /* ---- live ---- */
 
+uint32_t eng_syscalls_for(const struct rule_ruleset *rs, uint32_t *nr, uint32_t max)
+{
+	const uint32_t state = EVT_FLAG_CREATES_FD | EVT_FLAG_DESTROYS_FD | EVT_FLAG_MODIFIES_STATE;
+	uint32_t nh, n = 0;
+	const struct prb_syscall *h = prb_syscalls(&nh);
+
+	for (uint32_t i = 0; i < nh && n < max; i++) {
+		bool need = false;
+
+		for (int dir = 0; dir < 2 && !need; dir++) {
+			int t = evt_type_by_name(h[i].name, dir == 0);
+			const struct evt_info *ei = t < 0 ? NULL : evt_info((uint16_t)t);
+
+			need = ei && ((ei->flags & state) ||
+				      (rs && rule_ruleset__nrules_for_type(rs, (uint16_t)t) > 0));
+		}
+		if (need)
+			nr[n++] = h[i].nr;
+	}
+	return n;
+}
+
 static int wk_live_event(void *ctx, const void *ev, size_t len)
 {
 	struct eng_worker *w = ctx;

@@ -138,6 +138,15 @@ void eng_rule_hits_foreach(struct eng *e, void (*fn)(void *arg, const char *rule
 /* The shared process table (for its counters). */
 struct proc_table *eng_proc_table(const struct eng *e);
 
+/*
+ * The syscalls (x86_64 numbers, into @nr, at most @max) the probe must send
+ * for ruleset @rs: every handled syscall whose event type a rule of @rs
+ * meets, plus those the process state needs (they create, close or change
+ * fds or processes), as the reference engine selects its base syscalls.
+ * Returns how many. Pure function.
+ */
+uint32_t eng_syscalls_for(const struct rule_ruleset *rs, uint32_t *nr, uint32_t max);
+
 /* Free everything; the engine must be joined. Accepts NULL. */
 void eng_free(struct eng *e);
 

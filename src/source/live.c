@@ -17,6 +17,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <asm/unistd_64.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -449,4 +450,18 @@ void prb_ring__free(struct prb_ring *r)
 		return;
 	ring_buffer__free(r->rb);
 	free(r);
+}
+
+/* ---- the handled syscalls ---- */
+
+static const struct prb_syscall handled[] = {
+#define X(n) {#n, __NR_##n},
+	PRB_SYSCALLS(X)
+#undef X
+};
+
+const struct prb_syscall *prb_syscalls(uint32_t *n)
+{
+	*n = (uint32_t)(sizeof(handled) / sizeof(handled[0]));
+	return handled;
 }

@@ -79,6 +79,15 @@ int prb_set_syscall(struct prb *p, uint32_t nr, bool on);
 /* Send every handled syscall (true) or only the selected ones (false). */
 int prb_set_all(struct prb *p, bool on);
 
+/* A syscall the probe has a handler for: libs event name, x86_64 number. */
+struct prb_syscall {
+	const char *name;
+	uint32_t nr;
+};
+
+/* The handled syscalls (probe.h PRB_SYSCALLS); *n gets their count. */
+const struct prb_syscall *prb_syscalls(uint32_t *n);
+
 /* Called once per event, in ring order, on the consumer's thread. @ev points
  * into the ring and is valid only during the call. A negative return stops
  * the current poll/consume and is returned by it. */
