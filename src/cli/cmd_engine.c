@@ -1,6 +1,7 @@
 /*
  * cmd_engine.c - `peregrine [-c FILE] [-o k=v]... [-r RULES]... [-e CAPTURE]
- * [--workers N] [--partition P] [--json] [-M S] [--stats-interval S]`: the
+ * [--workers N] [--partition P] [--json] [-M S] [--stats-interval S] [-A]
+ * [-w FILE]`: the
  * engine itself. With -e it replays a capture, without it runs live on the
  * eBPF probe.
  *
@@ -29,6 +30,7 @@
 
 #include "cli.h"
 #include "cli/config.h"
+#include "capture/capture.h"
 #include "engine/engine.h"
 #include "output/output.h"
 #include "rules/rules.h"
@@ -47,6 +49,10 @@ struct ce_opts {
 	bool json;
 	double duration; /* -M; 0 = none */
 	double stats_interval;
+	bool all_syscalls;     /* -A */
+	const char *record;    /* -w FILE */
+	unsigned record_flags; /* --gzip */
+	bool current_layout;   /* --current-layout */
 };
 
 struct ce_run {
@@ -57,6 +63,7 @@ struct ce_run {
 	uint64_t t0_ns;
 	/* drop check window */
 	uint64_t win_events, win_drops;
+	const char *record; /* -w */
 	double tokens;
 	uint64_t tokens_ns;
 	int exit_code;
@@ -75,11 +82,19 @@ static void ce_usage(FILE *f)
 	fprintf(f, "usage: peregrine [-c FILE] [-o key=value]... [-r RULES]... [-e CAPTURE]\n"
 		   "                 [--workers N] [--partition tgid|tid|cpu] [--json]\n"
 		   "                 [-M SECONDS] [--stats-interval SECONDS]\n"
+		   "                 [-A] [-w FILE [--gzip] [--current-layout]]\n"
 		   "  -c FILE     configuration (default " CFG_DEFAULT_PATH
 		   ", built-in defaults when absent)\n"
 		   "  -o k=v      set a configuration key (dotted path), e.g. -o json_output=true\n"
 		   "  -r RULES    rules file (repeatable; replaces rules_files)\n"
-		   "  -e CAPTURE  replay a .scap capture instead of running live\n");
+		   "  -e CAPTURE  replay a .scap capture instead of running live\n"
+		   "  -A          live: send every syscall the probe handles (default: only\n"
+		   "              those the rules and the process state need)\n"
+		   "  -w FILE     live: also record the events into a .scap capture\n"
+		   "              (--gzip compresses it; the process table is written in the\n"
+		   "              layout every libs age reads, Debian's sysdig 0.29 included;\n"
+		   "              --current-layout keeps tty, exe inode and pgid facts that\n"
+		   "              only libs >= 0.10 reads)\n");
 }
 
 /* Read the configuration as the command line says: file, -o, flags. */
@@ -460,6 +475,16 @@ static void ce_summary(struct ce_run *r, double elapsed)
 		"Events detected: %" PRIu64 " (written %" PRIu64 ", queue drops %" PRIu64 ")\n",
 		es.events, elapsed, elapsed > 0 ? (double)es.events / elapsed : 0.0, es.nworkers,
 		r->cfg.partition, es.matches, os.written, os.queue_drops);
+	if (es.nsyscalls) /* live */
+		fprintf(stderr,
+			"Kernel: %" PRIu64 " events written to the rings, %" PRIu64
+			" dropped; %" PRIu64 " processed; %u syscalls selected\n",
+			es.kernel_events, es.kernel_drops, es.events, es.nsyscalls);
+	if (r->record)
+		fprintf(stderr,
+			"Recorded %" PRIu64 " events to %s (%" PRIu64
+			" dropped by a full recorder queue, %" PRIu64 " written out of time order)\n",
+			es.record_written, r->record, es.record_drops, es.record_late);
 	if (es.nworkers > 1) {
 		struct proc_stats ps;
 
@@ -480,7 +505,9 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 		{"stats-interval", required_argument, NULL, 'S'},
 		{"help", no_argument, NULL, 'h'},
 		/* the options of the first replay command, kept working */
-		{"all-matches", no_argument, NULL, 'A'},
+		{"all-matches", no_argument, NULL, 'a'},
+		{"gzip", no_argument, NULL, 'z'},
+		{"current-layout", no_argument, NULL, 'C'},
 		{"min-priority", required_argument, NULL, 'p'},
 		{NULL, 0, NULL, 0},
 	};
@@ -489,7 +516,7 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 
 	co->workers = -1;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:r:e:M:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:o:r:e:M:w:Ah", lo, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			co->config = optarg;
@@ -524,12 +551,24 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 			co->json = true;
 			break;
 		case 'A':
+			co->all_syscalls = true;
+			break;
+		case 'w':
+			co->record = optarg;
+			break;
+		case 'z':
+			co->record_flags |= CAP_WRITE_GZIP;
+			break;
+		case 'C':
+			co->current_layout = true;
+			break;
+		case 'a':
 		case 'p':
 			co->overrides = realloc(co->overrides,
 						(co->noverrides + 1) * sizeof(*co->overrides));
 			if (!co->overrides)
 				return -ENOMEM;
-			if (c == 'A') {
+			if (c == 'a') {
 				co->overrides[co->noverrides++] = "rule_matching=all";
 			} else {
 				static char prio[64];
@@ -616,6 +655,19 @@ int cmd_engine(int argc, char **argv)
 	eo.part = part;
 	eo.ring_bytes = r.cfg.ring_bytes;
 	eo.match_all = r.cfg.match_all;
+	eo.all_syscalls = co.all_syscalls;
+	eo.record_path = co.record;
+	/* readable by every libs age (Debian's sysdig 0.29 included) unless
+	 * asked for the current layout */
+	eo.record_flags = co.record_flags | (co.current_layout ? 0 : CAP_WRITE_COMPAT_2022);
+	if (co.capture && (co.record || co.all_syscalls)) {
+		fprintf(stderr, "peregrine: -w and -A are for live mode, not with -e (use "
+				"`peregrine capture cat FILE [CONDITION] -w OUT` to copy or cut a "
+				"capture)\n");
+		rule_ruleset_free(rs);
+		cfg_free(&r.cfg);
+		goto out_badinput;
+	}
 	ce_out_config(&r.cfg, &oc);
 	r.out = out_new(&oc, eo.part == ENG_PART_CPU ? 1 : (eo.workers ? eo.workers : 64), err,
 			sizeof(err));
@@ -638,6 +690,7 @@ int cmd_engine(int argc, char **argv)
 			fprintf(stderr, "peregrine: %s (metrics disabled)\n", err);
 	}
 	r.t0_ns = ce_now();
+	r.record = co.record;
 	r.tokens = r.cfg.sed_max_burst;
 	r.tokens_ns = r.t0_ns;
 	err[0] = '\0';

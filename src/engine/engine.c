@@ -23,6 +23,7 @@
 #include "bpf/probe.h"
 #include "capture/capture.h"
 #include "engine/engine.h"
+#include "engine/record.h"
 #include "fields/fields.h"
 #include "output/output.h"
 #include "rules/ruleset.h"
@@ -53,6 +54,7 @@ struct eng_worker {
 	bool started;
 	struct cap_reader *cap; /* replay: this worker's own reader */
 	struct prb_ring *ring; /* live */
+	struct prb_merge *merge; /* live, cpu layout: every ring, merged by time */
 	struct proc_worker *pw;
 	const struct rule_ruleset *rs; /* the ruleset rw belongs to */
 	struct rule_worker *rw;
@@ -97,6 +99,9 @@ struct eng {
 	_Atomic uint64_t first_ts, last_ts, reader_events, oversize;
 	/* live */
 	struct prb *prb;
+	struct rec *rec;	   /* -w: the recorder, until eng_join closes it */
+	struct rec_stats rec_st;   /* its final counters */
+	uint32_t nsel;		   /* syscalls selected in the probe */
 	pthread_mutex_t names_lock; /* rule names vs. a ruleset being freed */
 	_Atomic int stop;
 	_Atomic int nrunning;
@@ -784,13 +789,27 @@ static int wk_live_event(void *ctx, const void *ev, size_t len)
 {
 	struct eng_worker *w = ctx;
 	uint64_t ts = len >= sizeof(uint64_t) ? ((const struct evt_hdr *)ev)->ts : 0;
+	/* the ring: the cpu in the cpu layout, the partition otherwise */
+	uint16_t ring = (uint16_t)(w->merge ? prb_merge__ring(w->merge) : w->id);
 
 	/* keys of one worker never decrease; rings are only nearly time-ordered */
 	if (ts > w->live_key)
 		w->live_key = ts;
+	if (w->e->rec)
+		rec_put_sp(w->e->rec, w->id, ev, (uint32_t)len, ring);
 	proc_worker_set_key(w->pw, w->live_key ? w->live_key : 1);
-	wk_event(w, ev, (uint32_t)len, 0, ++w->live_num);
+	wk_event(w, ev, (uint32_t)len, ring, ++w->live_num);
 	return 0;
+}
+
+static int wk_live_poll(struct eng_worker *w, int timeout_ms)
+{
+	return w->merge ? prb_merge__poll(w->merge, timeout_ms) : prb_ring__poll(w->ring, timeout_ms);
+}
+
+static int wk_live_consume(struct eng_worker *w)
+{
+	return w->merge ? prb_merge__consume(w->merge) : prb_ring__consume(w->ring);
 }
 
 static void *wk_live_main(void *arg)
@@ -802,31 +821,102 @@ static void *wk_live_main(void *arg)
 	w->pw = proc_worker_register(e->pt);
 	if (!w->pw) {
 		w->err = -errno;
+		if (e->rec)
+			rec_done_sp(e->rec, w->id);
 		wk_exit(w);
 		return NULL;
 	}
 	proc_state_from_procfs(w->pw, "/proc", wk_owns_fn, &own);
 	wk_check_rules(w);
-	while (!atomic_load_explicit(&e->stop, memory_order_relaxed)) {
+	while (!atomic_load_explicit(&e->stop, memory_order_acquire)) {
 		int rc;
 
 		proc_worker_offline(w->pw);
-		rc = prb_ring__poll(w->ring, 100);
+		rc = wk_live_poll(w, 100);
 		proc_worker_online(w->pw);
 		if (rc < 0 && rc != -EINTR) {
 			w->err = rc;
 			break;
 		}
+		if (e->rec)
+			rec_publish_sp(e->rec, w->id);
 		proc_worker_quiescent(w->pw);
 		wk_check_rules(w);
 	}
-	/* drain what the ring holds now */
-	prb_ring__consume(w->ring);
+	/* drain: eng_stop detached the probe before it set stop, so what the
+	 * rings hold now is all there will be */
+	for (int i = 0; i < 1000 && wk_live_consume(w) > 0; i++)
+		proc_worker_quiescent(w->pw);
+	if (e->rec)
+		rec_done_sp(e->rec, w->id);
 	proc_worker_quiescent(w->pw);
 	wk_exit(w);
 	proc_worker_unregister(w->pw);
 	w->pw = NULL;
 	return NULL;
+}
+
+/* Select the syscalls ruleset @rs needs in the probe (all with -A). */
+static int eng_select(struct eng *e, const struct rule_ruleset *rs)
+{
+	uint32_t sel[PRB_NSYSCALLS], n, nh;
+	const struct prb_syscall *h = prb_syscalls(&nh);
+	int rc = 0;
+
+	if (e->o.all_syscalls) {
+		e->nsel = nh;
+		return prb_set_all(e->prb, true);
+	}
+	n = eng_syscalls_for(rs, sel, PRB_NSYSCALLS);
+	for (uint32_t i = 0; i < nh && !rc; i++) {
+		bool on = false;
+
+		for (uint32_t k = 0; k < n && !on; k++)
+			on = sel[k] == h[i].nr;
+		rc = prb_set_syscall(e->prb, h[i].nr, on);
+	}
+	e->nsel = n;
+	return rc;
+}
+
+/* The machine facts and initial tables of a recording, and the recorder. */
+static int eng_record_open(struct eng *e, char *err, size_t errlen)
+{
+	struct cap_machine mi;
+	struct cap_tables t;
+	struct rec_opts ro = {.path = e->o.record_path, .nprod = e->n,
+			      .wflags = e->o.record_flags};
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	struct timespec rt, bt;
+	FILE *f;
+	int rc;
+
+	memset(&mi, 0, sizeof(mi));
+	mi.num_cpus = (uint32_t)sysconf(_SC_NPROCESSORS_ONLN);
+	mi.memory_bytes = pages > 0 && psz > 0 ? (uint64_t)pages * (uint64_t)psz : 0;
+	mi.max_pid = 32768;
+	if ((f = fopen("/proc/sys/kernel/pid_max", "re"))) {
+		unsigned long long v;
+
+		if (fscanf(f, "%llu", &v) == 1)
+			mi.max_pid = v;
+		fclose(f);
+	}
+	snprintf(mi.hostname, sizeof(mi.hostname), "%s", e->hostname);
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	mi.boot_ts = (uint64_t)(rt.tv_sec - bt.tv_sec) * 1000000000ull + rt.tv_nsec - bt.tv_nsec;
+	/* read after the probe attached: a process born in between is in
+	 * both the tables and the stream, never in neither */
+	rc = proc_host_tables("/proc", "/etc/passwd", "/etc/group", &t, NULL);
+	if (rc < 0) {
+		snprintf(err, errlen, "%s: reading /proc for the initial tables: %s",
+			 e->o.record_path, strerror(-rc));
+		return rc;
+	}
+	e->rec = rec_open(&ro, &mi, &t, err, errlen);
+	cap_tables_release(&t);
+	return e->rec ? 0 : -errno;
 }
 
 /* ---- lifecycle ---- */
@@ -979,6 +1069,7 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
 int eng_start_live(struct eng *e, char *err, size_t errlen)
 {
 	struct prb_opts po;
+	uint32_t sel[PRB_NSYSCALLS], nh;
 	int rc;
 
 	if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
@@ -992,6 +1083,17 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 				      "group names will be empty)", strerror(-rc));
 	prb_opts_default(&po);
 	po.n_rings = e->n;
+	if (e->o.part == ENG_PART_CPU) {
+		/* the reference layout: a ring per cpu the kernel may run on */
+		int ncpu = prb_possible_cpus();
+
+		if (ncpu <= 0 || (unsigned)ncpu > PRB_MAX_RINGS) {
+			snprintf(err, errlen, "--partition cpu: %d possible cpus (1..%u supported)",
+				 ncpu, PRB_MAX_RINGS);
+			return -EINVAL;
+		}
+		po.n_rings = (uint32_t)ncpu;
+	}
 	if (e->o.ring_bytes)
 		po.ring_bytes = e->o.ring_bytes;
 	po.part = e->o.part == ENG_PART_TID ? PRB_PART_TID
@@ -999,9 +1101,29 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 					      : PRB_PART_TGID;
 	po.err = err;
 	po.errlen = errlen;
+	po.all_syscalls = e->o.all_syscalls;
+	po.syscalls = sel;
+	po.n_syscalls = eng_syscalls_for(atomic_load(&e->rs), sel, PRB_NSYSCALLS);
+	e->nsel = po.all_syscalls ? (prb_syscalls(&nh), nh) : po.n_syscalls;
 	e->prb = prb_open(&po);
 	if (!e->prb)
 		return -errno;
+	/* an event of a tid no clone introduced: read it from /proc */
+	proc_table_set_procfs(e->pt, "/proc");
+	if (e->o.record_path) {
+		rc = eng_record_open(e, err, errlen);
+		if (rc < 0)
+			return rc;
+	}
+	if (e->o.part == ENG_PART_CPU) {
+		e->w[0].merge = prb_merge__new(e->prb, wk_live_event, &e->w[0]);
+		if (!e->w[0].merge) {
+			rc = -errno;
+			snprintf(err, errlen, "live: cannot map the rings: %s", strerror(errno));
+			return rc;
+		}
+		return eng_spawn(e, wk_live_main, err, errlen);
+	}
 	for (unsigned i = 0; i < e->n; i++) {
 		e->w[i].ring = prb_ring__new(e->prb, i, wk_live_event, &e->w[i]);
 		if (!e->w[i].ring) {
@@ -1015,7 +1137,9 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 
 void eng_stop(struct eng *e)
 {
-	atomic_store(&e->stop, 1);
+	/* no event is written after the detach: the workers' drain is final */
+	prb_detach(e->prb);
+	atomic_store_explicit(&e->stop, 1, memory_order_release);
 }
 
 bool eng_done(const struct eng *e)
@@ -1053,6 +1177,16 @@ int eng_join(struct eng *e, char *err, size_t errlen)
 			e->w[i].started = false;
 		}
 	}
+	if (e->rec) {
+		char rerr[512];
+		int rc = rec_close(e->rec, 1000, &e->rec_st, rerr, sizeof(rerr));
+
+		e->rec = NULL;
+		if (rc < 0) {
+			snprintf(err, errlen, "%s", rerr);
+			return rc;
+		}
+	}
 	if (atomic_load(&e->reader_err)) {
 		int re = atomic_load(&e->reader_err);
 
@@ -1076,6 +1210,10 @@ int eng_swap_rules(struct eng *e, struct rule_ruleset *rs)
 
 	atomic_store_explicit(&e->rs, rs, memory_order_release);
 	gen = atomic_fetch_add_explicit(&e->gen, 1, memory_order_acq_rel) + 1;
+	/* live: the new rules may meet other syscalls (added ones may be seen
+	 * a moment before the workers switch; the old rules ignore them) */
+	if (e->prb)
+		eng_select(e, rs);
 	for (unsigned tries = 0; tries < 5000; tries++) {
 		bool all = true;
 
@@ -1121,12 +1259,14 @@ void eng_stats(const struct eng *e, struct eng_stats *st)
 		ws->rejected = atomic_load_explicit(&c->rejected, memory_order_relaxed);
 		ws->matches = atomic_load_explicit(&c->matches, memory_order_relaxed);
 		ws->alert_drops = e->out ? out_producer_drops(e->out, i) : 0;
-		if (e->prb) {
+		/* worker i reads ring i, or, in the cpu layout, all of them */
+		for (uint32_t r = i; e->prb && r < prb_n_rings(e->prb);
+		     r += e->o.part == ENG_PART_CPU ? 1 : prb_n_rings(e->prb)) {
 			struct prb_ring_counters rc;
 
-			if (prb_counters(e->prb, i, &rc) == 0) {
-				ws->kernel_events = rc.events;
-				ws->kernel_drops = rc.drops + rc.clobbered;
+			if (prb_counters(e->prb, r, &rc) == 0) {
+				ws->kernel_events += rc.events;
+				ws->kernel_drops += rc.drops + rc.clobbered;
 			}
 		}
 		st->events += ws->events;
@@ -1135,6 +1275,19 @@ void eng_stats(const struct eng *e, struct eng_stats *st)
 		st->kernel_drops += ws->kernel_drops;
 		st->alert_drops += ws->alert_drops;
 	}
+	if (e->rec) {
+		struct rec_stats rs;
+
+		rec_stats(e->rec, &rs);
+		st->record_written = rs.written;
+		st->record_drops = rs.dropped;
+		st->record_late = rs.late;
+	} else {
+		st->record_written = e->rec_st.written;
+		st->record_drops = e->rec_st.dropped;
+		st->record_late = e->rec_st.late;
+	}
+	st->nsyscalls = e->nsel;
 	st->reader_events = atomic_load_explicit(&e->reader_events, memory_order_relaxed);
 	st->oversize = atomic_load_explicit(&e->oversize, memory_order_relaxed);
 	st->first_ts = atomic_load_explicit(&e->first_ts, memory_order_relaxed);
@@ -1179,6 +1332,7 @@ void eng_free(struct eng *e)
 	if (e->w) {
 		for (unsigned i = 0; i < e->n; i++) {
 			prb_ring__free(e->w[i].ring);
+			prb_merge__free(e->w[i].merge);
 			cap_reader_close(e->w[i].cap);
 			free(e->w[i].m.keys);
 			free(e->w[i].m.vals);
@@ -1188,6 +1342,11 @@ void eng_free(struct eng *e)
 			free((void *)e->w[i].hits);
 			free((void *)e->w[i].names);
 		}
+	}
+	if (e->rec) { /* started, never joined: the workers never ran */
+		char rerr[512];
+
+		rec_close(e->rec, 0, &e->rec_st, rerr, sizeof(rerr));
 	}
 	prb_close(e->prb);
 	free(e->w);

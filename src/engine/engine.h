@@ -9,6 +9,17 @@
  *   worker:  [set order key] decode -> proc_event_apply -> rule_eval
  *            -> proc_event_done -> alerts into the output MPSC queue (never waits)
  *
+ * Live mode: worker i reads ring i of the probe (tgid/tid). With cpu the
+ * probe has a ring per cpu and ONE worker reads them all through a merging
+ * consumer that always takes the oldest head event (the reference engine's
+ * layout, the baseline). The probe sends only the syscalls the rules and
+ * the state need (eng_syscalls_for; all with all_syscalls), re-selected on
+ * eng_swap_rules. eng_stop detaches the probe before the workers drain, so
+ * at exit every event the kernel wrote was processed: the kernel's counters
+ * equal the workers'. With record_path every event is also written to a
+ * capture by engine/record.c (a bounded queue per worker: a worker never
+ * waits for the disk; what a full queue refuses is counted).
+ *
  * Partitioning. tgid: owner = prb_part_hash(tgid) % N, the probe's own
  * function, so replay and live agree. The event header has no tgid; every
  * replay worker keeps its own tid -> tgid map, fed by the capture's process
@@ -68,6 +79,9 @@ struct eng_opts {
 	uint64_t ring_bytes;	  /* live: probe ring per worker (0 = 8 MiB) */
 	bool match_all;		  /* rule_matching: all */
 	unsigned batch;		  /* unused (see queue_bytes) */
+	bool all_syscalls;	  /* live: send every handled syscall (-A), not the rules' */
+	const char *record_path;  /* live: also write the events into this .scap (-w) */
+	unsigned record_flags;	  /* CAP_WRITE_* for record_path */
 };
 
 struct eng;
@@ -122,6 +136,10 @@ struct eng_stats {
 	uint64_t reader_events; /* replay: events scanned (worker 0's position) */
 	uint64_t oversize;	/* always 0 (replay had SPSC rings before) */
 	uint64_t first_ts, last_ts; /* replay: event times seen by the scan */
+	/* live -w: events written to the file, refused by a full recorder
+	 * queue, written out of time order (engine/record.h) */
+	uint64_t record_written, record_drops, record_late;
+	uint32_t nsyscalls;	    /* live: syscalls the probe sends */
 };
 
 /* A snapshot of the counters, per-worker blocks summed. Any thread. */

@@ -18,6 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <asm/unistd_64.h>
+#include <linux/bpf.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +34,7 @@ struct prb {
 	enum prb_part part;
 	int ring_fd[PRB_MAX_RINGS];
 	int ncpus;
+	bool detached;
 };
 
 struct prb_ring {
@@ -321,6 +325,11 @@ void prb_close(struct prb *p)
 	free(p);
 }
 
+int prb_possible_cpus(void)
+{
+	return libbpf_num_possible_cpus();
+}
+
 uint32_t prb_n_rings(const struct prb *p)
 {
 	return p->n_rings;
@@ -379,6 +388,14 @@ int prb_set_syscall(struct prb *p, uint32_t nr, bool on)
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.interesting), &nr, &v, BPF_ANY))
 		return -errno;
 	return 0;
+}
+
+void prb_detach(struct prb *p)
+{
+	if (p && !p->detached) {
+		probe_bpf__detach(p->skel);
+		p->detached = true;
+	}
 }
 
 int prb_set_all(struct prb *p, bool on)
@@ -450,6 +467,214 @@ void prb_ring__free(struct prb_ring *r)
 		return;
 	ring_buffer__free(r->rb);
 	free(r);
+}
+
+/* ---- the merging consumer (the cpu layout) ----
+ *
+ * The reference engine's layout reads every per-cpu ring from one thread
+ * and always delivers the oldest head event among them. libbpf's consumer
+ * hands out a ring's records in a callback with no way to look at the next
+ * one first, so this reads the rings itself, through the kernel's ring
+ * buffer ABI (uapi linux/bpf.h): the consumer position is on a writable
+ * first page, the producer position on the next one, followed by the data
+ * area mapped twice (a record that wraps is contiguous in memory). A record
+ * starts with an 8-byte header whose first u32 is its length with
+ * BPF_RINGBUF_BUSY_BIT (still being written) and BPF_RINGBUF_DISCARD_BIT;
+ * records are 8-byte aligned. The producer position is read with acquire
+ * semantics, the consumer position published with release, as the kernel
+ * pairs them. */
+
+struct prb_raw {
+	unsigned long *cons; /* consumer position (our page) */
+	unsigned long *prod; /* producer position (kernel page) */
+	uint8_t *data;
+	uint64_t mask;
+	size_t cons_len, prod_len;
+	/* the head record, when one is ready */
+	const uint8_t *head;
+	uint32_t head_len;
+	uint64_t head_ts;
+};
+
+struct prb_merge {
+	struct prb_raw *r;
+	uint32_t n;
+	int epfd;
+	uint32_t cur; /* ring of the event being delivered */
+	prb_event_fn fn;
+	void *ctx;
+};
+
+static void raw_unmap(struct prb_raw *r)
+{
+	if (r->cons)
+		munmap(r->cons, r->cons_len);
+	if (r->prod)
+		munmap(r->prod, r->prod_len);
+	memset(r, 0, sizeof(*r));
+}
+
+static int raw_map(struct prb_raw *r, int fd)
+{
+	struct bpf_map_info info;
+	uint32_t ilen = sizeof(info);
+	long pg = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	memset(&info, 0, sizeof(info));
+	if (bpf_obj_get_info_by_fd(fd, &info, &ilen) < 0)
+		return -errno;
+	if (info.type != BPF_MAP_TYPE_RINGBUF || !info.max_entries ||
+	    (info.max_entries & (info.max_entries - 1)))
+		return -EINVAL;
+	r->cons_len = (size_t)pg;
+	m = mmap(NULL, r->cons_len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (m == MAP_FAILED)
+		return -errno;
+	r->cons = m;
+	r->prod_len = (size_t)pg + 2 * (size_t)info.max_entries;
+	m = mmap(NULL, r->prod_len, PROT_READ, MAP_SHARED, fd, pg);
+	if (m == MAP_FAILED) {
+		int err = -errno;
+
+		raw_unmap(r);
+		return err;
+	}
+	r->prod = m;
+	r->data = (uint8_t *)m + pg;
+	r->mask = info.max_entries - 1;
+	return 0;
+}
+
+/* Look at ring @r's next record (skipping discarded ones); true when one is
+ * ready, with head/head_len/head_ts set. */
+static bool raw_peek(struct prb_raw *r)
+{
+	unsigned long cons = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+
+	while (cons < __atomic_load_n(r->prod, __ATOMIC_ACQUIRE)) {
+		const uint8_t *h = r->data + (cons & r->mask);
+		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
+		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
+
+		if (len & BPF_RINGBUF_BUSY_BIT)
+			return false; /* reserved, not yet committed */
+		if (len & BPF_RINGBUF_DISCARD_BIT) {
+			cons += (size + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
+			__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+			continue;
+		}
+		r->head = h + BPF_RINGBUF_HDR_SZ;
+		r->head_len = size;
+		r->head_ts = size >= sizeof(struct evt_hdr) ? ((const struct evt_hdr *)r->head)->ts : 0;
+		return true;
+	}
+	r->head = NULL;
+	return false;
+}
+
+/* Give the head record back to the kernel. */
+static void raw_advance(struct prb_raw *r)
+{
+	unsigned long cons = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+
+	cons += (r->head_len + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
+	__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+	r->head = NULL;
+}
+
+struct prb_merge *prb_merge__new(struct prb *p, prb_event_fn fn, void *ctx)
+{
+	struct prb_merge *m = calloc(1, sizeof(*m));
+	int err = -ENOMEM;
+
+	if (!m)
+		goto fail;
+	m->r = calloc(p->n_rings, sizeof(*m->r));
+	m->n = p->n_rings;
+	m->fn = fn;
+	m->ctx = ctx;
+	m->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (!m->r || m->epfd < 0) {
+		err = m->r ? -errno : -ENOMEM;
+		goto fail;
+	}
+	for (uint32_t i = 0; i < m->n; i++) {
+		struct epoll_event ee = {.events = EPOLLIN, .data.u32 = i};
+
+		err = raw_map(&m->r[i], p->ring_fd[i]);
+		if (!err && epoll_ctl(m->epfd, EPOLL_CTL_ADD, p->ring_fd[i], &ee) < 0)
+			err = -errno;
+		if (err)
+			goto fail;
+	}
+	return m;
+fail:
+	prb_merge__free(m);
+	errno = -err;
+	return NULL;
+}
+
+int prb_merge__consume(struct prb_merge *m)
+{
+	int n = 0;
+
+	for (uint32_t i = 0; i < m->n; i++)
+		if (!m->r[i].head)
+			raw_peek(&m->r[i]);
+	for (;;) {
+		struct prb_raw *best = NULL;
+		int rc;
+
+		for (uint32_t i = 0; i < m->n; i++) {
+			struct prb_raw *r = &m->r[i];
+
+			if (r->head && (!best || r->head_ts < best->head_ts)) {
+				best = r;
+				m->cur = i;
+			}
+		}
+		if (!best)
+			return n;
+		rc = m->fn(m->ctx, best->head, best->head_len);
+		raw_advance(best);
+		if (rc < 0)
+			return rc;
+		if (n < INT32_MAX)
+			n++;
+		raw_peek(best);
+	}
+}
+
+int prb_merge__poll(struct prb_merge *m, int timeout_ms)
+{
+	struct epoll_event ev[8];
+	int n = prb_merge__consume(m);
+
+	if (n)
+		return n;
+	if (timeout_ms < 0 || timeout_ms > PRB_POLL_TICK_MS)
+		timeout_ms = PRB_POLL_TICK_MS;
+	if (epoll_wait(m->epfd, ev, 8, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return prb_merge__consume(m);
+}
+
+uint32_t prb_merge__ring(const struct prb_merge *m)
+{
+	return m->cur;
+}
+
+void prb_merge__free(struct prb_merge *m)
+{
+	if (!m)
+		return;
+	for (uint32_t i = 0; m->r && i < m->n; i++)
+		raw_unmap(&m->r[i]);
+	if (m->epfd >= 0)
+		close(m->epfd);
+	free(m->r);
+	free(m);
 }
 
 /* ---- the handled syscalls ---- */

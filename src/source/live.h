@@ -59,10 +59,18 @@ void prb_opts_default(struct prb_opts *o);
  */
 struct prb *prb_open(const struct prb_opts *o);
 
+/* Detach the probe's programs: no event is written after this returns, so
+ * consumers can drain what the rings hold and the kernel counters are final.
+ * Controlling thread; idempotent; accepts NULL. */
+void prb_detach(struct prb *p);
+
 /* Detach and free everything; accepts NULL. All consumers must be freed. */
 void prb_close(struct prb *p);
 
 uint32_t prb_n_rings(const struct prb *p);
+
+/* CPUs the kernel may run on (the cpu layout's ring count), or -errno. */
+int prb_possible_cpus(void);
 
 /* Fd of ring @i's BPF_MAP_TYPE_RINGBUF map, or -EINVAL. */
 int prb_ring_fd(const struct prb *p, uint32_t i);
@@ -113,5 +121,24 @@ int prb_ring__epoll_fd(const struct prb_ring *r);
 
 /* Accepts NULL. */
 void prb_ring__free(struct prb_ring *r);
+
+/*
+ * The reference engine's single consumer: ONE object reading ALL rings of
+ * the probe, delivering at each step the oldest (smallest timestamp) of the
+ * rings' head events, so the stream is in time order across rings as far as
+ * each ring is. Used with PRB_PART_CPU (a ring per cpu) as the baseline the
+ * partitioned layout is measured against. Same threading rules as a
+ * prb_ring (one thread owns it); it reads the rings through their mmap()ed
+ * pages, not through libbpf's consumer.
+ */
+struct prb_merge;
+struct prb_merge *prb_merge__new(struct prb *p, prb_event_fn fn, void *ctx);
+/* Like prb_ring__poll / prb_ring__consume, over all rings. */
+int prb_merge__poll(struct prb_merge *m, int timeout_ms);
+int prb_merge__consume(struct prb_merge *m);
+/* The ring of the event being delivered (valid inside the callback). */
+uint32_t prb_merge__ring(const struct prb_merge *m);
+/* Accepts NULL. */
+void prb_merge__free(struct prb_merge *m);
 
 #endif /* PG_SOURCE_LIVE_H */

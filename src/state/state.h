@@ -213,6 +213,12 @@ void proc_worker_online(struct proc_worker *w);
 /* Switch proc_config.wait_progress; only before the first worker registers. */
 void proc_table_set_wait(struct proc_table *t, int on);
 
+/* Live: read a tid no event introduced from @procfs (proc_state_load_tid)
+ * when an event of it arrives, before falling back to a placeholder. NULL
+ * (the default; replay) never reads. Only before the first worker
+ * registers; @procfs must outlive the table. */
+void proc_table_set_procfs(struct proc_table *t, const char *procfs);
+
 /* Index of w among the table's workers (0-based). Any thread. */
 unsigned proc_worker_id(const struct proc_worker *w);
 

@@ -187,6 +187,7 @@ struct proc_table {
 	uint32_t max_threads, max_workers, max_tombs, chunk;
 	uint64_t purge_idle_ns, tomb_ttl_ns;
 	int wait; /* [ro] reads wait for the owner's progress (replay) */
+	const char *procfs; /* [ro] live: where unknown tids are read (NULL: nowhere) */
 	alignas(CACHELINE) uint64_t reserved; /* budget slots handed to workers */
 	alignas(CACHELINE) uint32_t nworkers;
 	struct proc_users *users;  /* release/acquire */

@@ -1457,6 +1457,11 @@ void proc_table_set_wait(struct proc_table *t, int on)
 	t->wait = on ? 1 : 0;
 }
 
+void proc_table_set_procfs(struct proc_table *t, const char *procfs)
+{
+	t->procfs = procfs;
+}
+
 uint64_t proc_table_min_progress(const struct proc_table *t)
 {
 	return min_progress(t);

@@ -1450,6 +1450,8 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 		ref->proc = proc_thread_process(thr);
 		return -EPERM;
 	}
+	if (!thr && w->t->procfs && proc_state_load_tid(w, w->t->procfs, tid) == 0)
+		thr = proc_thread_lookup(w, tid); /* live: existed before we looked */
 	if (!thr) {
 		thr = proc_thread_get_or_placeholder(w, tid, 0, u.ts);
 		if (!thr) {
