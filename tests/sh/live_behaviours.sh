@@ -59,38 +59,8 @@ if [ -e /etc/peregrine/falco_rules.yaml ] || [ -e /etc/peregrine/peregrine.yaml 
 else
 	set --
 fi
-"$PEREGRINE" "$@" --json -o stdout_output.enabled=true >"$TMP/alerts.json" 2>"$TMP/stderr" &
-PG=$!
-
-# ready when the canary (a hidden file in /tmp) raises its alert
-ready=
-i=0
-while [ $i -lt 100 ]; do
-	if ! kill -0 "$PG" 2>/dev/null; then
-		PG=
-		msg=$(grep -v '^Events' "$TMP/stderr" | head -2 | tr '\n' ' ')
-		if grep -qi 'bpf\|probe\|permission\|operation not permitted' "$TMP/stderr"; then
-			skip_all "BPF unavailable: $msg"
-		fi
-		echo "FAIL live_behaviours: peregrine exited: $msg"
-		exit 1
-	fi
-	if [ $((i % 5)) -eq 0 ]; then
-		rm -f /tmp/.pg_canary_$ME
-		touch /tmp/.pg_canary_$ME
-	fi
-	if grep -q "pg_canary_$ME" "$TMP/alerts.json"; then
-		ready=1
-		break
-	fi
-	sleep 0.1
-	i=$((i + 1))
-done
-if [ -z "$ready" ]; then
-	echo "FAIL live_behaviours: no canary alert after 10 s (live mode not ready?)"
-	sed 's/^/    /' "$TMP/stderr" | head -5
-	exit 1
-fi
+. "$(dirname "$0")/lib/live.sh"
+pg_live_start live_behaviours "$TMP" "pg_canary_$ME" "$@"
 
 # ---- the behaviours; each records the pid that does it ----
 run() { # NAME CMD... : run in the background, keep its pid in $TMP/pid.NAME

@@ -47,33 +47,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# start PEREGRINE-ARGS...: run live with -w until the canary alert shows it
-# is attached; sets PG, or skips/fails
-start() {
-	"$PEREGRINE" "$@" --json -o stdout_output.enabled=true >"$TMP/alerts.json" 2>"$TMP/stderr" &
-	PG=$!
-	i=0
-	while [ $i -lt 100 ]; do
-		if ! kill -0 "$PG" 2>/dev/null; then
-			PG=
-			msg=$(head -2 "$TMP/stderr" | tr '\n' ' ')
-			if grep -qi 'bpf\|probe\|permission\|not permitted' "$TMP/stderr"; then
-				skip_all "BPF unavailable: $msg"
-			fi
-			echo "FAIL $T start: peregrine exited: $msg"
-			exit 1
-		fi
-		if [ $((i % 5)) -eq 0 ]; then
-			rm -f /tmp/.pg_canary_rec_$ME
-			touch /tmp/.pg_canary_rec_$ME
-		fi
-		grep -q "pg_canary_rec_$ME" "$TMP/alerts.json" 2>/dev/null && return 0
-		sleep 0.1
-		i=$((i + 1))
-	done
-	echo "FAIL $T start: no canary alert within 10 s"
-	exit 1
-}
+. "$(dirname "$0")/lib/live.sh"
+start() { pg_live_start "$T" "$TMP" "pg_canary_rec_$ME" "$@"; }
 stop() {
 	kill -INT "$PG"
 	wait "$PG"
