@@ -313,7 +313,15 @@ static size_t ce_stats_json(struct ce_run *r, char *buf, size_t cap, double elap
 		  ps.purged,
 		  ps.table_full);
 	eng_rule_hits_foreach(r->eng, ce_hit_json, &h);
-	cb_printf(&b, "}}");
+	cb_printf(&b, "}");
+	if (es.nsyscalls) /* live */
+		cb_printf(&b, ",\"syscalls_selected\":%u", es.nsyscalls);
+	if (r->record)
+		cb_printf(&b,
+			  ",\"record\":{\"written\":%" PRIu64 ",\"drops\":%" PRIu64
+			  ",\"late\":%" PRIu64 "}",
+			  es.record_written, es.record_drops, es.record_late);
+	cb_printf(&b, "}");
 	return b.len;
 }
 

@@ -101,7 +101,7 @@ struct eng {
 	struct prb *prb;
 	struct rec *rec;	   /* -w: the recorder, until eng_join closes it */
 	struct rec_stats rec_st;   /* its final counters */
-	uint32_t nsel;		   /* syscalls selected in the probe */
+	_Atomic uint32_t nsel;	   /* syscalls selected in the probe (read by eng_stats) */
 	pthread_mutex_t names_lock; /* rule names vs. a ruleset being freed */
 	_Atomic int stop;
 	_Atomic int nrunning;
