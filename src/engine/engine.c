@@ -204,6 +204,18 @@ static int wk_on_match(void *arg, const struct rule_match *m)
 	return 0;
 }
 
+/* The eng_opts.on_event hook; meta events (procinfo, useradded, ...) feed
+ * the state only, as in libs. A failing hook stops every worker. */
+static void wk_hook(struct eng_worker *w, const struct fld_ctx *ctx)
+{
+	int rc = w->e->o.on_event(w->e->o.on_event_arg, w->id, ctx);
+
+	if (rc < 0 && !w->err) {
+		w->err = rc;
+		atomic_store_explicit(&w->e->stop, 1, memory_order_relaxed);
+	}
+}
+
 static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16_t cpu,
 		     uint64_t num)
 {
@@ -231,6 +243,8 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	ctx.fdnum = ref.fdnum;
 	if (w->rw)
 		rule_eval(w->rs, w->rw, &ctx, !w->e->o.match_all, wk_on_match, w);
+	if (w->e->o.on_event && ev.info->origin != ECAT_METAEVENT)
+		wk_hook(w, &ctx);
 	proc_event_done(w->pw, &ref);
 	/* a procexit ends the batch at once: the thread becomes a tomb now,
 	 * not at whatever batch boundary the queue happened to make, so what

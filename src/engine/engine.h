@@ -51,6 +51,7 @@
 struct out;
 struct rule_ruleset;
 struct proc_table;
+struct fld_ctx;
 
 enum eng_partition { ENG_PART_TGID = 0, ENG_PART_TID, ENG_PART_CPU };
 
@@ -61,6 +62,17 @@ enum eng_partition { ENG_PART_TGID = 0, ENG_PART_TID, ENG_PART_CPU };
 int eng_partition_parse(const char *s, enum eng_partition *out);
 const char *eng_partition_name(enum eng_partition p);
 
+/*
+ * A per-event hook, besides the rules (`capture cat` runs the engine with a
+ * NULL ruleset and prints from here): called on worker @worker for every
+ * event it owns except meta events, after the state update and before its
+ * deferred part (proc_event_done); @c is valid during the call only. It
+ * must not block for long (other workers may wait for this one's
+ * progress) and must not touch the state. A negative return (-errno)
+ * stops the engine: eng_join reports it as that worker's error.
+ */
+typedef int (*eng_event_fn)(void *arg, unsigned worker, const struct fld_ctx *c);
+
 struct eng_opts {
 	unsigned workers;	  /* 0 = online CPUs */
 	enum eng_partition part;
@@ -68,6 +80,8 @@ struct eng_opts {
 	uint64_t ring_bytes;	  /* live: probe ring per worker (0 = 8 MiB) */
 	bool match_all;		  /* rule_matching: all */
 	unsigned batch;		  /* unused (see queue_bytes) */
+	eng_event_fn on_event;	  /* NULL = none */
+	void *on_event_arg;
 };
 
 struct eng;
