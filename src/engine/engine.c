@@ -531,7 +531,6 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
  * other workers read of it or its process; CHG_DEAD once it exited, so
  * that its next event (a new placeholder) counts as a change again. */
 #define CHG_DEAD (1ull << 63)
-#define ENG_PURGE_EVERY (1u << 20) /* keys between purges (a power of two) */
 
 static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t type)
 {
@@ -638,6 +637,18 @@ static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, 
 	return w->c_own;
 }
 
+/* A clone exit of another partition: the parent's owner hands the
+ * parent's fds to the child's owner at this key (proc_event_foreign). */
+static void wk_foreign(struct eng_worker *w, const struct evt_hdr *h, uint32_t len, uint64_t key)
+{
+	struct evt ev;
+
+	if (evt_decode(h, len, &ev, NULL) != EVT_OK)
+		return;
+	proc_worker_set_key(w->pw, key);
+	proc_event_foreign(w->pw, &ev);
+}
+
 static void wk_replay_fail(struct eng_worker *w, int err, const char *msg)
 {
 	int zero = 0;
@@ -694,8 +705,11 @@ static void *wk_replay_main(void *arg)
 
 			w->c_valid = false;
 			chg_note_tm(w, ce.hdr, ce.len, tgid);
-			if (eng_owner(e, ce.hdr->tid, tgid) != w->id)
+			if (eng_owner(e, ce.hdr->tid, tgid) != w->id) {
+				if (kind == TM_CLONE)
+					wk_foreign(w, ce.hdr, ce.len, key);
 				continue;
+			}
 		}
 		proc_worker_set_key(w->pw, key);
 		wk_event(w, ce.hdr, ce.len, ce.cpu, key);

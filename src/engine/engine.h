@@ -56,6 +56,11 @@ struct fld_ctx;
 enum eng_partition { ENG_PART_TGID = 0, ENG_PART_TID, ENG_PART_CPU };
 
 #define ENG_MAX_WORKERS 64u
+/* Replay purges idle threads at every key that is a multiple of this (a
+ * power of two), on every worker with the event's time: what dies when
+ * then depends on the capture only (state.h, PROC_PURGE_ALL). The
+ * one-thread replay (cli_replay) purges at the same keys. */
+#define ENG_PURGE_EVERY (1u << 20)
 #define ENG_MAX_RULES 4096u /* per-rule match counters kept per worker */
 
 /* "tgid"/"tid"/"cpu" -> mode; -EINVAL. */

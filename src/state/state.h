@@ -314,6 +314,9 @@ void proc_table_barrier(struct proc_table *t);
 	X(fd_adds, "fds added")                                                                 \
 	X(fd_removes, "fds removed")                                                            \
 	X(fd_dropped, "fds not added: process at PROC_FDS_MAX")                                 \
+	X(fork_snapshots, "fd tables published for a clone child in another partition")       \
+	X(fork_snapshot_fds, "fds in those snapshots")                                          \
+	X(fork_snapshots_freed, "snapshots freed once every worker had passed them")           \
 	X(alloc_failures, "allocations that failed")
 
 struct proc_stats {
@@ -684,6 +687,18 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 		     struct proc_evt_ref *ref);
 
 /*
+ * An event of ANOTHER worker's partition that w sees anyway (a replay
+ * worker scans every clone exit), at its key (proc_worker_set_key first):
+ * w does what it owes the event's owner. Today one thing: the child side
+ * of a non-thread clone whose parent process w owns -- w publishes a
+ * snapshot of the parent's fd table for the child's owner (see "Fork
+ * across partitions" above). Touches only w's own records and the
+ * table's snapshot index. Returns 0 (also when there is nothing to do)
+ * or -ENOMEM (counted). w's own thread.
+ */
+int proc_event_foreign(struct proc_worker *w, const struct evt *ev);
+
+/*
  * After the event was evaluated, on the same worker: apply deferred work
  * (a closed fd stays visible while its close event is evaluated, as in libs;
  * an exiting thread is marked so once the procexit event was evaluated).
@@ -738,7 +753,8 @@ uint32_t proc_openflags_to_ppm(uint32_t flags);
 	X(ev_failed_syscall, "state-changing events whose syscall failed (nothing changed)")  \
 	X(fd_unknown, "events on an fd the state does not know")                              \
 	X(fd_errors, "fd additions/removals that failed")                                     \
-	X(fds_not_inherited, "clone children whose parent's fds live in another partition")  \
+	X(fds_inherited_remote, "clone children given their parent's fds by another worker") \
+	X(fds_not_inherited, "clone children whose parent's fds live in another partition, no snapshot") \
 	X(clone_errors, "clones not applied")                                                 \
 	X(exec_errors, "execs not applied")                                                   \
 	X(exit_errors, "procexits of unknown threads")                                       \
