@@ -576,6 +576,7 @@ int proc_event_foreign(struct proc_worker *w, const struct evt *ev)
 	struct proc_thread *pt;
 	struct proc_process *p;
 	uint32_t flags;
+	int err;
 
 	if (!is_clone_exit(ev->hdr->type) || res_of(ev) != 0)
 		return 0;
@@ -591,7 +592,13 @@ int proc_event_foreign(struct proc_worker *w, const struct evt *ev)
 	/* one thread may be both sides when tids are spread (tid partitions) */
 	if (p->tgid == evt_param_u64(ev, 4, 0))
 		return 0;
-	return proc_fdshare_publish(w, p, tid);
+	err = proc_fdshare_publish(w, p, tid);
+	/* everything below this key is applied and the key is not ours: the
+	 * child's owner, waiting for us to pass it, may go on now rather
+	 * than at our next periodic publication */
+	if (w->key)
+		proc_worker_progress(w, w->key + 1);
+	return err;
 }
 
 static int on_exec(struct upd *u)
