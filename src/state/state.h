@@ -45,6 +45,8 @@
  *   synchronisation at all. fd.* fields are only ever extracted for the
  *   event's own process, which the owner's worker evaluates; other workers
  *   must not call the proc_fd_* functions on a process they do not own.
+ *   A fork into another partition gets the parent's fds through an
+ *   immutable snapshot (below, "Fork across partitions").
  * - Exit and re-parenting without writing another partition's records. A
  *   dead thread is not removed from the index at once: procexit marks it
  *   EXITING at its key (visible while the exit event is evaluated and to
@@ -117,6 +119,34 @@
  *   by the cap (over max_tombs exits per worker within the TTL) may resolve
  *   differently. The purge is exact when every worker calls it at the same
  *   keys with the same clock (PROC_PURGE_ALL; the replay engine does).
+ *
+ * Fork across partitions (fdshare.c). A clone child (not a thread) gets
+ *   its parent's fd table as it stands when the child-side clone exit (key
+ *   S) is applied -- what one thread replaying the file copies. When the
+ *   parent's process is the child's owner's, on_clone copies it directly.
+ *   Otherwise the fd table is the other worker's, unsynchronised, and:
+ *   - the parent's owner P, at S (a replay worker scans every clone exit
+ *     of every partition and calls proc_event_foreign for the others'),
+ *     copies its parent's table into one immutable snapshot, hashes it by
+ *     (child tid, S) in the table's snapshot index and publishes progress
+ *     S + 1. It touches only its own records and the index;
+ *   - the child's owner C, applying S, waits until P's progress > S (a
+ *     wait for its own key, which P reaches without waiting for C: C has
+ *     published S before waiting, so no cycle), looks the snapshot up and
+ *     adds its fds to the child's table (counted fds_inherited_remote;
+ *     none found: fds_not_inherited, e.g. live mode, which has no foreign
+ *     calls and no waits, so children there start with no fds as before);
+ *   - the parent side of the clone changes nothing, so the child side
+ *     coming first (vfork) is the same case; a parent unknown or dead at S
+ *     is so for P and C alike (no snapshot, no fds, as with one worker); a
+ *     parent that exits or closes fds after S does not matter (a copy);
+ *   - P keeps its snapshots in key order and, at its quiescent states,
+ *     unlinks those every worker's progress has passed (nobody can look
+ *     for them any more) and frees them after a grace period. A snapshot
+ *     holds at most PROC_FDS_MAX fds (the table's own bound); one is made
+ *     per fork across partitions, never per event.
+ *   Threads (CLONE_THREAD) share their process's table and, with tgid
+ *   partitions, its owner: nothing to hand over.
  *
  * Partitioning assumption: all threads of a process go to one worker (the
  * default `tgid` partitioning), which then owns the process, its threads and
