@@ -115,8 +115,12 @@ int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned
 	for (uint32_t i = 0; i < s->nfds; i++) {
 		const struct proc_fd *fd = (const struct proc_fd *)at;
 		struct proc_fd_info fi = {
-			.fd = fd->fd, .type = fd->type, .flags = fd->flags, .ino = fd->ino,
-			.name = fd->name, .sock = &fd->sock,
+			.fd = fd->fd,
+			.type = fd->type,
+			.flags = fd->flags,
+			.ino = fd->ino,
+			.name = fd->name,
+			.sock = &fd->sock,
 		};
 
 		if (proc_fd_add(w, child, &fi) == 0)
@@ -138,7 +142,8 @@ void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min)
 {
 	struct cds_list_head *pos, *next;
 
-	cds_list_for_each_safe(pos, next, &w->forks) {
+	cds_list_for_each_safe(pos, next, &w->forks)
+	{
 		struct proc_fdsnap *s = cds_list_entry(pos, struct proc_fdsnap, olink);
 
 		/* in key order: the first one someone may still want ends it */
@@ -160,12 +165,12 @@ void proc_fdshare_destroy(struct proc_table *t)
 		n = t->max_workers;
 	rcu_register_thread();
 	for (i = 0; i < n; i++)
-		cds_list_for_each(pos, &t->workers[i].forks)
-			cds_lfht_del(t->forks,
-				     &cds_list_entry(pos, struct proc_fdsnap, olink)->node);
+		cds_list_for_each(pos, &t->workers[i].forks) cds_lfht_del(
+			t->forks, &cds_list_entry(pos, struct proc_fdsnap, olink)->node);
 	rcu_unregister_thread();
 	for (i = 0; i < n; i++) {
-		cds_list_for_each_safe(pos, next, &t->workers[i].forks) {
+		cds_list_for_each_safe(pos, next, &t->workers[i].forks)
+		{
 			struct proc_fdsnap *s = cds_list_entry(pos, struct proc_fdsnap, olink);
 
 			cds_list_del(&s->olink);

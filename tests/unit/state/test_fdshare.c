@@ -19,7 +19,7 @@
 #include "test_update_evb.h"
 #include "state_test_util.h"
 
-static struct evb B;
+static __thread struct evb B; /* per stepper thread: A and B may build events at once */
 
 /* The clone exit of tid (res 0: the child's side; res > 0: the parent's). */
 static const struct evt *ev_clone(uint64_t tid, int64_t res, uint64_t pid, uint64_t ptid,
@@ -76,9 +76,11 @@ static void do_parent(struct proc_worker *w, void *arg)
 {
 	struct st *a = arg;
 	struct proc_spawn s = spawn_of(200, 200, 0, 10, "bash", "/bin/bash");
-	struct proc_fd_info f3 = {.fd = 3, .type = PROC_FD_FILE, .flags = O_WRONLY,
-				  .name = "/var/log/app.log"};
-	struct proc_fd_info f4 = {.fd = 4, .type = PROC_FD_FILE, .flags = O_RDONLY | O_CLOEXEC,
+	struct proc_fd_info f3 = {
+		.fd = 3, .type = PROC_FD_FILE, .flags = O_WRONLY, .name = "/var/log/app.log"};
+	struct proc_fd_info f4 = {.fd = 4,
+				  .type = PROC_FD_FILE,
+				  .flags = O_RDONLY | O_CLOEXEC,
 				  .name = "/etc/passwd"};
 	struct proc_thread *thr = NULL;
 
@@ -216,7 +218,8 @@ static void setup_parent(const char *t_name, struct pair *p)
 	T_EQ_INT(s.rc, 0);
 }
 
-static void check_child(const char *t_name, struct stepper *a, const char *fd3, const char *fd4, unsigned n)
+static void check_child(const char *t_name, struct stepper *a, const char *fd3, const char *fd4,
+			unsigned n)
 {
 	struct st s = {.tid = 300};
 
