@@ -8,6 +8,10 @@
  *                              the initial tables) into a new capture
  *   cat FILE COND [-p FORMAT]  the events matching a condition (state built
  *                              while reading), printed with a sysdig -p format
+ *       [--workers N] [--partition tgid|tid|cpu]
+ *                              the same on the engine's N replay workers, each
+ *                              building the state of its partition and
+ *                              printing its own events (in another order)
  *   gen ...                    synthetic captures (cmd_gen.c)
  *
  * A corrupt capture ends with status 2 and one error line naming the byte
@@ -17,6 +21,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,10 @@
 #include "abi/event_table.h"
 #include "capture/capture.h"
 #include "cli.h"
+#include "engine/engine.h"
+#include "output/output.h"
 #include "rules/ruleset.h"
+#include "state/state.h"
 
 struct capture_cmd {
 	const char *name;
@@ -179,9 +187,10 @@ static int append_param(const struct evt *e, uint32_t i, char **line, size_t *ca
 	}
 }
 
-/* Print one decoded event as a `cat` line. */
-static int print_decoded(const struct evt *ev, uint16_t cpu, uint64_t num, char **line,
-			 size_t *cap)
+/* One decoded event as a `cat` line into *line (grown as needed), with its
+ * newline; returns the length, or -ENOMEM. */
+static long format_decoded(const struct evt *ev, uint16_t cpu, uint64_t num, char **line,
+			   size_t *cap)
 {
 	const struct evt_hdr *h = ev->hdr;
 	const struct evt e = *ev;
@@ -199,7 +208,18 @@ static int print_decoded(const struct evt *ev, uint16_t cpu, uint64_t num, char 
 			return -ENOMEM;
 	}
 	(*line)[len++] = '\n';
-	fwrite(*line, 1, len, stdout);
+	return (long)len;
+}
+
+/* Print one decoded event as a `cat` line. */
+static int print_decoded(const struct evt *ev, uint16_t cpu, uint64_t num, char **line,
+			 size_t *cap)
+{
+	long len = format_decoded(ev, cpu, num, line, cap);
+
+	if (len < 0)
+		return (int)len;
+	fwrite(*line, 1, (size_t)len, stdout);
 	return 0;
 }
 
@@ -229,21 +249,15 @@ struct cat_filter {
 	size_t cap;
 	struct cap_writer *out; /* -w with a condition: matching events go here */
 	int werr;		/* first write error */
+	uint64_t waits;		/* --workers: waits for a full output queue */
 };
 
-static int cat_filter_event(void *arg, const struct fld_ctx *c)
+/* The -p line of an event into cf->line, newline included: its length, 0
+ * when the event is not printed (a field without a value), -ENOMEM. */
+static long cat_render(struct cat_filter *cf, const struct fld_ctx *c)
 {
-	struct cat_filter *cf = arg;
 	size_t n;
 
-	if (cf->rs && !rule_eval(cf->rs, cf->w, c, true, NULL, NULL))
-		return 0;
-	if (cf->out) {
-		cf->werr = cap_writer_event(cf->out, c->cpu, c->ev->hdr, 0);
-		return cf->werr ? -1 : 0;
-	}
-	if (!cf->fmt)
-		return print_decoded(c->ev, c->cpu, c->num, &cf->line, &cf->cap) ? -1 : 0;
 	fld_worker__begin(cf->fw);
 	if (!cf->print_all && !rule_format__all_present(cf->fmt, cf->fw, c))
 		return 0;
@@ -254,12 +268,31 @@ static int cat_filter_event(void *arg, const struct fld_ctx *c)
 		char *p = realloc(cf->line, n + 2);
 
 		if (!p)
-			return -1;
+			return -ENOMEM;
 		cf->line = p;
 		cf->cap = n + 2;
 	}
 	cf->line[n] = '\n';
-	fwrite(cf->line, 1, n + 1, stdout);
+	return (long)n + 1;
+}
+
+static int cat_filter_event(void *arg, const struct fld_ctx *c)
+{
+	struct cat_filter *cf = arg;
+	long n;
+
+	if (cf->rs && !rule_eval(cf->rs, cf->w, c, true, NULL, NULL))
+		return 0;
+	if (cf->out) {
+		cf->werr = cap_writer_event(cf->out, c->cpu, c->ev->hdr, 0);
+		return cf->werr ? -1 : 0;
+	}
+	if (!cf->fmt)
+		return print_decoded(c->ev, c->cpu, c->num, &cf->line, &cf->cap) ? -1 : 0;
+	n = cat_render(cf, c);
+	if (n < 0)
+		return -1;
+	fwrite(cf->line, 1, (size_t)n, stdout);
 	return 0;
 }
 
@@ -281,13 +314,197 @@ static struct cap_writer *cut_open(const char *in, const char *out, unsigned fla
 }
 
 /*
+ * `cat FILE [CONDITION] [-p FORMAT] --workers N [--partition P]`: the same
+ * selection and lines, made by the engine's replay workers (engine.h): each
+ * worker builds the state of its own partition (reading the others' AS OF
+ * each event, so every line is what one worker prints) and formats its own
+ * events in eng_opts.on_event; the lines go through the output stage's
+ * queue to its one thread, which writes them to stdout. With one worker
+ * that is the capture's order; with more, each worker's lines keep theirs
+ * but interleave. No line is ever dropped: a worker that finds the queue
+ * full waits for the output thread (out_line_put_wait_mp), which a live
+ * engine must never do but a capture replay may -- it only slows the
+ * replay, and the output thread waits for nobody. The waits are counted
+ * and shown with the other figures when `PEREGRINE_CAT_STATS` is set.
+ */
+#define CAT_QUEUE_SLOTS 1024 /* lines in flight (a slot is ~7 KiB) */
+
+struct cat_workers {
+	struct cat_filter *wk; /* one per worker: its own rule/field scratch and line */
+	unsigned n;
+	struct out *out;
+	const char *hostname; /* NULL when the capture has no machine block */
+};
+
+/* eng_opts.on_event, on worker @worker. */
+static int cat_worker_event(void *arg, unsigned worker, const struct fld_ctx *c)
+{
+	struct cat_workers *cw = arg;
+	struct cat_filter *cf = &cw->wk[worker];
+	struct fld_ctx cc = *c;
+	long n;
+
+	/* what the one-thread replay gives: no hostname without a machine block */
+	cc.hostname = cw->hostname;
+	if (cf->rs && !rule_eval(cf->rs, cf->w, &cc, true, NULL, NULL))
+		return 0;
+	if (cf->fmt)
+		n = cat_render(cf, &cc);
+	else
+		n = format_decoded(cc.ev, cc.cpu, cc.num, &cf->line, &cf->cap);
+	if (n <= 0)
+		return (int)n;
+	/* cf->waits: written by this worker only, read after the join */
+	return out_line_put_wait_mp(cw->out, worker, cc.ev->hdr->ts, cf->line, (size_t)n - 1,
+				    &cf->waits);
+}
+
+/* The capture's hostname, as cli_replay passes it (NULL without one). */
+static char *cat_hostname(const char *in)
+{
+	struct cap_error err = { 0 };
+	const struct cap_machine *m;
+	struct cap_reader *r = cap_reader_open(in, &err);
+	char *h = NULL;
+
+	if (!r)
+		return NULL;
+	m = cap_reader_machine(r);
+	if (m)
+		h = strdup(m->hostname);
+	cap_reader_close(r);
+	return h;
+}
+
+static int cat_workers_run(const char *in, struct cat_workers *cw, unsigned workers,
+			   enum eng_partition part)
+{
+	struct eng_opts eo = { .workers = workers, .part = part };
+	struct out_config oc;
+	struct eng_stats es;
+	struct eng *e = NULL;
+	char err[512] = "";
+	int rc;
+
+	out_config_default(&oc);
+	oc.queue_capacity = CAT_QUEUE_SLOTS;
+	cw->out = out_new(&oc, cw->n, err, sizeof(err));
+	if (!cw->out) {
+		fprintf(stderr, "peregrine: %s\n", err[0] ? err : strerror(errno));
+		return CLI_EXIT_FAIL;
+	}
+	eo.on_event = cat_worker_event;
+	eo.on_event_arg = cw;
+	e = eng_new(&eo, NULL, cw->out);
+	if (!e || out_start(cw->out) < 0) {
+		fprintf(stderr, "peregrine: cannot start the engine: %s\n", strerror(errno));
+		rc = CLI_EXIT_FAIL;
+		goto out;
+	}
+	rc = eng_start_replay(e, in, err, sizeof(err));
+	if (rc == 0) {
+		rc = eng_join(e, err, sizeof(err));
+	} else {
+		char jerr[8];
+
+		eng_join(e, jerr, sizeof(jerr)); /* the workers that started */
+	}
+	out_stop(cw->out);
+	if (rc < 0) {
+		fprintf(stderr, "peregrine: %s: %s\n", in, err);
+		rc = rc == -EINVAL ? CLI_EXIT_BADINPUT : CLI_EXIT_FAIL;
+		goto out;
+	}
+	eng_stats(e, &es);
+	{
+		uint64_t bad = 0;
+
+		for (unsigned i = 0; i < es.nworkers; i++)
+			bad += es.w[i].rejected;
+		if (bad) {
+			fprintf(stderr, "peregrine: %s: %" PRIu64 " events do not decode\n", in, bad);
+			rc = CLI_EXIT_BADINPUT;
+			goto out;
+		}
+	}
+	if (getenv("PEREGRINE_CAT_STATS")) {
+		struct proc_upd_stats us;
+		struct proc_stats ps;
+		struct out_stats os;
+		uint64_t waits = 0;
+
+		out_stats(cw->out, &os);
+		proc_table_stats(eng_proc_table(e), &ps);
+		proc_upd_stats(eng_proc_table(e), &us);
+		for (unsigned i = 0; i < cw->n; i++)
+			waits += cw->wk[i].waits;
+		fprintf(stderr,
+			"cat: %u workers (%s), %" PRIu64 " events, %" PRIu64 " lines, %" PRIu64
+			" waits for a full queue, %" PRIu64 " dropped; state: %" PRIu64
+			" progress waits, forks across partitions: %" PRIu64 " fd snapshots (%" PRIu64
+			" freed), %" PRIu64 " children given them, %" PRIu64 " not\n",
+			es.nworkers, eng_partition_name(part), es.events, os.written, waits,
+			os.queue_drops, ps.progress_waits, ps.fork_snapshots,
+			ps.fork_snapshots_freed, us.fds_inherited_remote, us.fds_not_inherited);
+	}
+	rc = CLI_EXIT_OK;
+out:
+	eng_free(e);
+	out_free(cw->out);
+	cw->out = NULL;
+	return rc;
+}
+
+/* One cat_filter per worker, sharing @proto's compiled condition and
+ * format (read-only), each with its own scratch and line buffer. */
+static int cat_workers_new(struct cat_workers *cw, const struct cat_filter *proto, const char *in,
+			   unsigned n)
+{
+	cw->wk = calloc(n, sizeof(*cw->wk));
+	if (!cw->wk)
+		return CLI_EXIT_FAIL;
+	cw->n = n;
+	cw->hostname = cat_hostname(in);
+	for (unsigned i = 0; i < n; i++) {
+		struct cat_filter *cf = &cw->wk[i];
+
+		cf->rs = proto->rs;
+		cf->fmt = proto->fmt;
+		cf->print_all = proto->print_all;
+		cf->cap = 1 << 12;
+		cf->line = malloc(cf->cap);
+		cf->w = cf->rs ? rule_worker_new(cf->rs) : NULL;
+		cf->fw = cf->fmt ? rule_format__worker(cf->fmt) : NULL;
+		if (!cf->line || (cf->rs && !cf->w) || (cf->fmt && !cf->fw)) {
+			fprintf(stderr, "peregrine: out of memory\n");
+			return CLI_EXIT_FAIL;
+		}
+	}
+	return CLI_EXIT_OK;
+}
+
+static void cat_workers_free(struct cat_workers *cw)
+{
+	for (unsigned i = 0; cw->wk && i < cw->n; i++) {
+		rule_worker_free(cw->wk[i].w);
+		fld_worker_free(cw->wk[i].fw);
+		free(cw->wk[i].line);
+	}
+	free(cw->wk);
+	free((char *)cw->hostname);
+	memset(cw, 0, sizeof(*cw));
+}
+
+/*
  * Print the events of @in that match @cond, with @format; or, with @out,
- * write them to a new capture instead (a cut).
+ * write them to a new capture instead (a cut). @workers > 0: on the
+ * engine's workers (cat_workers_run), never with @out.
  */
 static int cat_filtered(const char *in, const char *cond, const char *format, const char *out,
-			unsigned flags)
+			unsigned flags, unsigned workers, enum eng_partition part)
 {
 	struct cat_filter cf = { 0 };
+	struct cat_workers cw = { 0 };
 	struct diag_list *dl = diag_list_new();
 	struct rule_ruleset *rs = NULL;
 	int rc = CLI_EXIT_FAIL;
@@ -326,6 +543,14 @@ static int cat_filtered(const char *in, const char *cond, const char *format, co
 		if (!cf.fw)
 			goto out;
 	}
+	if (workers) {
+		rc = cat_workers_new(&cw, &cf, in, workers);
+		if (rc == CLI_EXIT_OK)
+			rc = cat_workers_run(in, &cw, workers, part);
+		if (fflush(stdout) && rc == CLI_EXIT_OK)
+			rc = CLI_EXIT_FAIL;
+		goto out;
+	}
 	if (out) {
 		cf.out = cut_open(in, out, flags);
 		if (!cf.out) {
@@ -348,6 +573,7 @@ static int cat_filtered(const char *in, const char *cond, const char *format, co
 	if (fflush(stdout) && rc == CLI_EXIT_OK)
 		rc = CLI_EXIT_FAIL;
 out:
+	cat_workers_free(&cw);
 	fld_worker_free(cf.fw);
 	rule_format_free(cf.fmt);
 	rule_worker_free(cf.w);
@@ -458,10 +684,14 @@ static int cat_write(const char *in, const char *out, unsigned flags)
 	return rc;
 }
 
-/* `capture cat FILE [CONDITION...] [-p FORMAT] [-w OUT] [--gzip] [--compat-2022]` */
+/* `capture cat FILE [CONDITION...] [-p FORMAT] [--workers N] [--partition P] [-w OUT] [--gzip]
+ * [--compat-2022]` */
 static int capture_cat(int argc, char **argv)
 {
 	const char *in = NULL, *out = NULL, *format = NULL;
+	enum eng_partition part = ENG_PART_TGID;
+	unsigned workers = 0; /* 0: the one-thread replay (cli_replay) */
+	bool have_part = false;
 	char *cond = NULL;
 	size_t clen = 0;
 	unsigned flags = 0;
@@ -476,9 +706,25 @@ static int capture_cat(int argc, char **argv)
 			flags |= CAP_WRITE_GZIP;
 		} else if (strcmp(argv[i], "--compat-2022") == 0) {
 			flags |= CAP_WRITE_COMPAT_2022;
-		} else if ((strcmp(argv[i], "--workers") == 0 ||
-			    strcmp(argv[i], "--partition") == 0) && i + 1 < argc) {
-			i++; /* one worker here; accepted for the engine's modes */
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			char *end;
+			unsigned long n = strtoul(argv[++i], &end, 10);
+
+			if (!*argv[i] || *end || n < 1 || n > ENG_MAX_WORKERS) {
+				fprintf(stderr, "peregrine: --workers: expected 1..%u, got '%s'\n",
+					ENG_MAX_WORKERS, argv[i]);
+				free(cond);
+				return CLI_EXIT_BADINPUT;
+			}
+			workers = (unsigned)n;
+		} else if (strcmp(argv[i], "--partition") == 0 && i + 1 < argc) {
+			if (eng_partition_parse(argv[++i], &part) < 0) {
+				fprintf(stderr, "peregrine: --partition: expected tgid, tid or cpu, "
+						"got '%s'\n", argv[i]);
+				free(cond);
+				return CLI_EXIT_BADINPUT;
+			}
+			have_part = true;
 		} else if (argv[i][0] != '-' && !in) {
 			in = argv[i];
 		} else if (in && (argv[i][0] != '-' || !argv[i][1] || argv[i][1] == ' ')) {
@@ -504,8 +750,14 @@ static int capture_cat(int argc, char **argv)
 		free(cond);
 		return capture_usage(stderr);
 	}
+	/* a cut keeps the capture's order: one thread; so does a plain cat,
+	 * which builds no state */
+	if (have_part && !workers)
+		workers = 1;
+	if (out || (!cond && !format))
+		workers = 0;
 	if (cond || format) {
-		rc = cat_filtered(in, cond, format, out, flags);
+		rc = cat_filtered(in, cond, format, out, flags, workers, part);
 		free(cond);
 		return rc;
 	}
@@ -518,7 +770,8 @@ static int capture_cat(int argc, char **argv)
 static const struct capture_cmd capture_cmds[] = {
 	{ "info", capture_info, "info FILE" },
 	{ "cat", capture_cat,
-	  "cat FILE [CONDITION] [-p FORMAT] | cat FILE [CONDITION] -w OUT [--gzip] [--compat-2022]" },
+	  "cat FILE [CONDITION] [-p FORMAT] [--workers N] [--partition tgid|tid|cpu] | "
+	  "cat FILE [CONDITION] -w OUT [--gzip] [--compat-2022]" },
 	{ "gen", cmd_capture_gen, "gen -o FILE [--events N] [--procs P] ..." },
 };
 

@@ -21,6 +21,7 @@
 #include "abi/event_table.h"
 #include "capture/capture.h"
 #include "cli.h"
+#include "engine/engine.h"
 #include "output/output.h"
 #include "rules/ruleset.h"
 #include "state/state.h"
@@ -70,10 +71,15 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg)
 		}
 		if (!c.first_ts)
 			c.first_ts = ce.hdr->ts;
+		/* keyed like the engine's workers (the event's index): what an
+		 * event sees never depends on where a batch happens to end */
+		proc_worker_set_key(pw, ++num);
+		if ((num & (ENG_PURGE_EVERY - 1)) == 0)
+			proc_worker_purge(pw, ce.hdr->ts, PROC_PURGE_ALL);
 		proc_event_apply(pw, &ev, ce.cpu, &ref);
 		c.ev = &ev;
 		c.cpu = ce.cpu;
-		c.num = ++num;
+		c.num = num;
 		c.thr = ref.thr;
 		c.proc = ref.proc;
 		c.fd = ref.fd;
@@ -83,7 +89,10 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg)
 		if (ev.info->origin != ECAT_METAEVENT)
 			stop = fn(arg, &c);
 		proc_event_done(pw, &ref);
-		if (num % REPLAY_BATCH == 0)
+		/* as the engine: a procexit ends the batch, the thread is a
+		 * tomb from the next event on */
+		if (num % REPLAY_BATCH == 0 || ev.hdr->type == EVT_PROCEXIT_1_E ||
+		    ev.hdr->type == EVT_PROCEXIT_E)
 			proc_worker_quiescent(pw);
 	}
 	if (rc < 0) {

@@ -209,6 +209,18 @@ static int wk_on_match(void *arg, const struct rule_match *m)
 	return 0;
 }
 
+/* The eng_opts.on_event hook; meta events (procinfo, useradded, ...) feed
+ * the state only, as in libs. A failing hook stops every worker. */
+static void wk_hook(struct eng_worker *w, const struct fld_ctx *ctx)
+{
+	int rc = w->e->o.on_event(w->e->o.on_event_arg, w->id, ctx);
+
+	if (rc < 0 && !w->err) {
+		w->err = rc;
+		atomic_store_explicit(&w->e->stop, 1, memory_order_relaxed);
+	}
+}
+
 static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16_t cpu,
 		     uint64_t num)
 {
@@ -236,6 +248,8 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	ctx.fdnum = ref.fdnum;
 	if (w->rw)
 		rule_eval(w->rs, w->rw, &ctx, !w->e->o.match_all, wk_on_match, w);
+	if (w->e->o.on_event && ev.info->origin != ECAT_METAEVENT)
+		wk_hook(w, &ctx);
 	proc_event_done(w->pw, &ref);
 	/* a procexit ends the batch at once: the thread becomes a tomb now,
 	 * not at whatever batch boundary the queue happened to make, so what
@@ -522,7 +536,6 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
  * other workers read of it or its process; CHG_DEAD once it exited, so
  * that its next event (a new placeholder) counts as a change again. */
 #define CHG_DEAD (1ull << 63)
-#define ENG_PURGE_EVERY (1u << 20) /* keys between purges (a power of two) */
 
 static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t type)
 {
@@ -629,6 +642,18 @@ static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, 
 	return w->c_own;
 }
 
+/* A clone exit of another partition: the parent's owner hands the
+ * parent's fds to the child's owner at this key (proc_event_foreign). */
+static void wk_foreign(struct eng_worker *w, const struct evt_hdr *h, uint32_t len, uint64_t key)
+{
+	struct evt ev;
+
+	if (evt_decode(h, len, &ev, NULL) != EVT_OK)
+		return;
+	proc_worker_set_key(w->pw, key);
+	proc_event_foreign(w->pw, &ev);
+}
+
 static void wk_replay_fail(struct eng_worker *w, int err, const char *msg)
 {
 	int zero = 0;
@@ -685,8 +710,11 @@ static void *wk_replay_main(void *arg)
 
 			w->c_valid = false;
 			chg_note_tm(w, ce.hdr, ce.len, tgid);
-			if (eng_owner(e, ce.hdr->tid, tgid) != w->id)
+			if (eng_owner(e, ce.hdr->tid, tgid) != w->id) {
+				if (kind == TM_CLONE)
+					wk_foreign(w, ce.hdr, ce.len, key);
 				continue;
+			}
 		}
 		proc_worker_set_key(w->pw, key);
 		wk_event(w, ce.hdr, ce.len, ce.cpu, key);

@@ -62,15 +62,32 @@
 struct out;
 struct rule_ruleset;
 struct proc_table;
+struct fld_ctx;
 
 enum eng_partition { ENG_PART_TGID = 0, ENG_PART_TID, ENG_PART_CPU };
 
 #define ENG_MAX_WORKERS 64u
+/* Replay purges idle threads at every key that is a multiple of this (a
+ * power of two), on every worker with the event's time: what dies when
+ * then depends on the capture only (state.h, PROC_PURGE_ALL). The
+ * one-thread replay (cli_replay) purges at the same keys. */
+#define ENG_PURGE_EVERY (1u << 20)
 #define ENG_MAX_RULES 4096u /* per-rule match counters kept per worker */
 
 /* "tgid"/"tid"/"cpu" -> mode; -EINVAL. */
 int eng_partition_parse(const char *s, enum eng_partition *out);
 const char *eng_partition_name(enum eng_partition p);
+
+/*
+ * A per-event hook, besides the rules (`capture cat` runs the engine with a
+ * NULL ruleset and prints from here): called on worker @worker for every
+ * event it owns except meta events, after the state update and before its
+ * deferred part (proc_event_done); @c is valid during the call only. It
+ * must not block for long (other workers may wait for this one's
+ * progress) and must not touch the state. A negative return (-errno)
+ * stops the engine: eng_join reports it as that worker's error.
+ */
+typedef int (*eng_event_fn)(void *arg, unsigned worker, const struct fld_ctx *c);
 
 struct eng_opts {
 	unsigned workers;	  /* 0 = online CPUs */
@@ -82,6 +99,8 @@ struct eng_opts {
 	bool all_syscalls;	  /* live: send every handled syscall (-A), not the rules' */
 	const char *record_path;  /* live: also write the events into this .scap (-w) */
 	unsigned record_flags;	  /* CAP_WRITE_* for record_path */
+	eng_event_fn on_event;	  /* NULL = none */
+	void *on_event_arg;
 };
 
 struct eng;

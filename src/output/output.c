@@ -20,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -409,28 +410,39 @@ static void http_write(struct out *o, const char *body, size_t n)
 
 /* ---- the thread ---- */
 
-static void out_write_one(struct out *o, const struct out_alert *a)
+static void out_write_one(struct out *o, struct out_alert *a)
 {
-	size_t n = out_format(a, &o->cfg.fmt, o->line, OUT_LINE_MAX);
+	const char *line = o->line;
+	size_t n;
 
-	if (n >= OUT_LINE_MAX)
-		n = OUT_LINE_MAX - 1;
+	if (a->flags & OUT_ALERT_RAW) {
+		line = a->ext ? a->ext : a->output;
+		n = a->output_len;
+	} else {
+		n = out_format(a, &o->cfg.fmt, o->line, OUT_LINE_MAX);
+		if (n >= OUT_LINE_MAX)
+			n = OUT_LINE_MAX - 1;
+	}
 	if (a->flags & OUT_ALERT_TRUNCATED)
 		cnt_inc(&o->truncated);
 	if (o->cfg.stdout_enabled) {
-		bool ok = fwrite(o->line, 1, n, stdout) == n && fputc('\n', stdout) != EOF;
+		bool ok = fwrite(line, 1, n, stdout) == n && fputc('\n', stdout) != EOF;
 
 		cnt_inc(ok ? &o->sink_ok[OUT_SINK_STDOUT] : &o->sink_fail[OUT_SINK_STDOUT]);
 	}
 	if (o->cfg.file_enabled)
-		file_write(o, o->line, n);
+		file_write(o, line, n);
 	if (o->cfg.syslog_enabled)
-		syslog_write(o, a->priority, o->line, n);
+		syslog_write(o, a->priority, line, n);
 	if (o->cfg.program_enabled)
-		prog_write(o, o->line, n);
+		prog_write(o, line, n);
 	if (o->cfg.http_enabled)
-		http_write(o, o->line, n);
+		http_write(o, line, n);
 	cnt_inc(&o->written);
+	if (a->flags & OUT_ALERT_RAW) {
+		free(a->ext);
+		a->ext = NULL;
+	}
 }
 
 static void out_flush(struct out *o)
@@ -625,6 +637,41 @@ void out_alert_commit_mp(struct out *o, struct out_alert *a)
 {
 	cnt_inc(&o->pc[a->producer].queued);
 	out_mpsc_commit_mp(o->q, a);
+}
+
+int out_line_put_wait_mp(struct out *o, unsigned p, uint64_t ts, const char *line, size_t len,
+			 uint64_t *waited)
+{
+	struct timespec pause = {0, 50 * 1000};
+	char *ext = NULL;
+	struct out_alert *a;
+	unsigned tries = 0;
+
+	if (len >= OUT_OUTPUT_MAX) {
+		ext = malloc(len);
+		if (!ext)
+			return -ENOMEM;
+		memcpy(ext, line, len);
+	}
+	/* out_mpsc_reserve_mp, not out_alert_reserve_mp: a full queue is
+	 * back-pressure here, not a drop */
+	while (!(a = out_mpsc_reserve_mp(o->q))) {
+		if (++tries < 64)
+			sched_yield();
+		else
+			nanosleep(&pause, NULL);
+	}
+	if (waited)
+		*waited += tries != 0;
+	a->producer = (uint16_t)p;
+	out_alert_init(a, ts, 0, "", NULL);
+	a->flags = OUT_ALERT_RAW;
+	a->ext = ext;
+	if (!ext)
+		memcpy(a->output, line, len);
+	a->output_len = (uint32_t)len;
+	out_alert_commit_mp(o, a);
+	return 0;
 }
 
 void out_reopen(struct out *o)

@@ -39,6 +39,7 @@
 /* out_alert.flags */
 #define OUT_ALERT_TRUNCATED (1u << 0) /* something did not fit and was cut */
 #define OUT_ALERT_INTERNAL (1u << 1)  /* made by the engine (syscall event drops) */
+#define OUT_ALERT_RAW (1u << 2)	      /* a raw line (out_line_put_wait_mp): written as is */
 
 /* How a field value is written in JSON. */
 enum out_fv_kind {
@@ -68,6 +69,8 @@ struct out_alert {
 	struct out_field fields[OUT_FIELDS_MAX];
 	char output[OUT_OUTPUT_MAX];
 	char fbuf[OUT_FBUF_MAX];
+	char *ext; /* OUT_ALERT_RAW: a line longer than output[], on the heap (the
+		    * output thread frees it); only read when the flag is set */
 };
 
 /* Fillers for a reserved slot; they truncate (and flag) rather than fail.
@@ -177,6 +180,21 @@ unsigned out_control_producer(const struct out *o);
 struct out_alert *out_alert_reserve_mp(struct out *o, unsigned p);
 /* Producer: publish the slot. */
 void out_alert_commit_mp(struct out *o, struct out_alert *a);
+
+/*
+ * Raw lines, for producers that must not lose output (`capture cat` on
+ * workers): queue @line (@len bytes, no newline) to be written as it is,
+ * followed by a newline, to every enabled sink, in queue order. Unlike
+ * alerts, a full queue is not a drop: producer @p waits (yields, then
+ * sleeps 50 us at a time) until the output thread frees a slot, and the
+ * number of such waits is returned in *@waited (may be NULL). Never
+ * waits for anything but the output thread, which never waits for
+ * producers. A line longer than a slot is copied to the heap (one malloc,
+ * freed by the output thread). 0 / -ENOMEM. The output thread must be
+ * running.
+ */
+int out_line_put_wait_mp(struct out *o, unsigned p, uint64_t ts, const char *line, size_t len,
+			 uint64_t *waited);
 
 /* Any thread: ask the output thread to reopen the file sink (SIGHUP). */
 void out_reopen(struct out *o);

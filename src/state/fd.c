@@ -14,7 +14,7 @@
 
 #include "state/state_int.h"
 
-#define FD_DELETED ((struct proc_fd *)1)
+#define FD_DELETED PROC_FD_DELETED
 #define FD_MIN_CAP 8u
 
 static uint32_t fd_hash(int64_t fd)

@@ -45,6 +45,8 @@
  *   synchronisation at all. fd.* fields are only ever extracted for the
  *   event's own process, which the owner's worker evaluates; other workers
  *   must not call the proc_fd_* functions on a process they do not own.
+ *   A fork into another partition gets the parent's fds through an
+ *   immutable snapshot (below, "Fork across partitions").
  * - Exit and re-parenting without writing another partition's records. A
  *   dead thread is not removed from the index at once: procexit marks it
  *   EXITING at its key (visible while the exit event is evaluated and to
@@ -117,6 +119,34 @@
  *   by the cap (over max_tombs exits per worker within the TTL) may resolve
  *   differently. The purge is exact when every worker calls it at the same
  *   keys with the same clock (PROC_PURGE_ALL; the replay engine does).
+ *
+ * Fork across partitions (fdshare.c). A clone child (not a thread) gets
+ *   its parent's fd table as it stands when the child-side clone exit (key
+ *   S) is applied -- what one thread replaying the file copies. When the
+ *   parent's process is the child's owner's, on_clone copies it directly.
+ *   Otherwise the fd table is the other worker's, unsynchronised, and:
+ *   - the parent's owner P, at S (a replay worker scans every clone exit
+ *     of every partition and calls proc_event_foreign for the others'),
+ *     copies its parent's table into one immutable snapshot, hashes it by
+ *     (child tid, S) in the table's snapshot index and publishes progress
+ *     S + 1. It touches only its own records and the index;
+ *   - the child's owner C, applying S, waits until P's progress > S (a
+ *     wait for its own key, which P reaches without waiting for C: C has
+ *     published S before waiting, so no cycle), looks the snapshot up and
+ *     adds its fds to the child's table (counted fds_inherited_remote;
+ *     none found: fds_not_inherited, e.g. live mode, which has no foreign
+ *     calls and no waits, so children there start with no fds as before);
+ *   - the parent side of the clone changes nothing, so the child side
+ *     coming first (vfork) is the same case; a parent unknown or dead at S
+ *     is so for P and C alike (no snapshot, no fds, as with one worker); a
+ *     parent that exits or closes fds after S does not matter (a copy);
+ *   - P keeps its snapshots in key order and, at its quiescent states,
+ *     unlinks those every worker's progress has passed (nobody can look
+ *     for them any more) and frees them after a grace period. A snapshot
+ *     holds at most PROC_FDS_MAX fds (the table's own bound); one is made
+ *     per fork across partitions, never per event.
+ *   Threads (CLONE_THREAD) share their process's table and, with tgid
+ *   partitions, its owner: nothing to hand over.
  *
  * Partitioning assumption: all threads of a process go to one worker (the
  * default `tgid` partitioning), which then owns the process, its threads and
@@ -320,6 +350,9 @@ void proc_table_barrier(struct proc_table *t);
 	X(fd_adds, "fds added")                                                                 \
 	X(fd_removes, "fds removed")                                                            \
 	X(fd_dropped, "fds not added: process at PROC_FDS_MAX")                                 \
+	X(fork_snapshots, "fd tables published for a clone child in another partition")       \
+	X(fork_snapshot_fds, "fds in those snapshots")                                          \
+	X(fork_snapshots_freed, "snapshots freed once every worker had passed them")           \
 	X(alloc_failures, "allocations that failed")
 
 struct proc_stats {
@@ -690,6 +723,18 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 		     struct proc_evt_ref *ref);
 
 /*
+ * An event of ANOTHER worker's partition that w sees anyway (a replay
+ * worker scans every clone exit), at its key (proc_worker_set_key first):
+ * w does what it owes the event's owner. Today one thing: the child side
+ * of a non-thread clone whose parent process w owns -- w publishes a
+ * snapshot of the parent's fd table for the child's owner (see "Fork
+ * across partitions" above). Touches only w's own records and the
+ * table's snapshot index. Returns 0 (also when there is nothing to do)
+ * or -ENOMEM (counted). w's own thread.
+ */
+int proc_event_foreign(struct proc_worker *w, const struct evt *ev);
+
+/*
  * After the event was evaluated, on the same worker: apply deferred work
  * (a closed fd stays visible while its close event is evaluated, as in libs;
  * an exiting thread is marked so once the procexit event was evaluated).
@@ -757,7 +802,8 @@ uint32_t proc_openflags_to_ppm(uint32_t flags);
 	X(ev_failed_syscall, "state-changing events whose syscall failed (nothing changed)")  \
 	X(fd_unknown, "events on an fd the state does not know")                              \
 	X(fd_errors, "fd additions/removals that failed")                                     \
-	X(fds_not_inherited, "clone children whose parent's fds live in another partition")  \
+	X(fds_inherited_remote, "clone children given their parent's fds by another worker") \
+	X(fds_not_inherited, "clone children whose parent's fds live in another partition, no snapshot") \
 	X(clone_errors, "clones not applied")                                                 \
 	X(exec_errors, "execs not applied")                                                   \
 	X(exit_errors, "procexits of unknown threads")                                       \

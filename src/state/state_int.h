@@ -86,6 +86,7 @@ struct proc_worker {
 	uint64_t ntombs;	      /* [at] gauge */
 	uint64_t credit;	      /* [at] budget slots reserved but unused */
 	uint64_t upd[PROC_UPD_NCOUNTERS]; /* [at] update.c's counters (PROC_UPD_STATS) */
+	struct cds_list_head forks;   /* [owner] fd snapshots it published, by key (fdshare.c) */
 	/* release by this worker, acquire by any: every event this worker owns
 	 * with a key below it has been applied (see "AS OF" in state.h) */
 	alignas(CACHELINE) uint64_t progress;
@@ -107,6 +108,8 @@ struct proc_ver {
 	struct cds_list_head rlink;  /* [owner] on w->versions while prev is kept */
 	uint32_t kind;		     /* [ro] PROC_VER_* (how to free it) */
 };
+
+#define PROC_FD_DELETED ((struct proc_fd *)1) /* a removed slot (fd.c) */
 
 struct proc_fdtable {
 	struct proc_fd **slot; /* open addressing, linear probing */
@@ -184,6 +187,7 @@ struct proc_users; /* users.c */
 
 struct proc_table {
 	struct cds_lfht *index;
+	struct cds_lfht *forks; /* fd snapshots for clone children (fdshare.c) */
 	uint32_t max_threads, max_workers, max_tombs, chunk;
 	uint64_t purge_idle_ns, tomb_ttl_ns;
 	int wait; /* [ro] reads wait for the owner's progress (replay) */
@@ -194,6 +198,41 @@ struct proc_table {
 	pthread_mutex_t users_lock; /* serialises user/group writers */
 	struct proc_worker *workers; /* max_workers, each on its own lines */
 };
+
+/* table.c, for fdshare.c: w's own live thread tid as w sees it at its key
+ * (NULL: unknown, exited before the key, or another worker's); wait until
+ * worker `owner` has applied every event it owns below key. */
+struct proc_thread *proc_owned_thread(struct proc_worker *w, uint64_t tid);
+void proc_wait_progress(struct proc_worker *w, unsigned owner, uint64_t key);
+
+/*
+ * fdshare.c: a clone child's fds when its parent's process is another
+ * worker's (state.h, "Fork across partitions"). A snapshot is one
+ * immutable allocation: the header, then nfds packed entries, each a
+ * struct proc_fd with its name, 8-byte aligned.
+ */
+struct proc_fdsnap {
+	struct cds_lfht_node node;  /* in proc_table.forks, hashed by child_tid */
+	struct rcu_head rcu;
+	struct cds_list_head olink; /* [owner] publisher's forks list */
+	uint64_t child_tid;	    /* [ro] */
+	uint64_t key;		    /* [ro] the child-side clone exit's key */
+	uint32_t nfds;		    /* [ro] */
+	size_t size;		    /* [ro] bytes of the whole allocation */
+	alignas(8) unsigned char ents[];
+};
+
+/* The parent's owner, at the child-side clone exit's key: publish p's fds
+ * for child_tid. 0 / -ENOMEM. */
+int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t child_tid);
+/* The child's owner, applying that clone exit: copy the snapshot published
+ * by worker `owner` into child's table (waiting for owner to pass the key).
+ * Number of fds copied, -ENOENT when there is none. */
+int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned owner);
+/* w's snapshots every worker has passed (key < min) go, after a grace period. */
+void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min);
+/* Table destroy, no thread registered: free every snapshot left. */
+void proc_fdshare_destroy(struct proc_table *t);
 
 /* fd.c: owner-only fd tables */
 void proc_fdtable_free(struct proc_fdtable *ft);

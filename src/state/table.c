@@ -561,6 +561,7 @@ static void flush_pending(struct proc_worker *w)
 	uint64_t min = min_progress(w->t);
 
 	ver_reclaim(w, min);
+	proc_fdshare_reclaim(w, min);
 	/* The _entry_ iterators of liburcu form a bogus entry pointer from the
 	 * list head (undefined behaviour for our cache-aligned types): walk the
 	 * nodes and take the entry of real nodes only. */
@@ -1055,6 +1056,20 @@ static struct proc_thread *find_as_of(struct proc_worker *w, uint64_t tid)
 	return thr;
 }
 
+struct proc_thread *proc_owned_thread(struct proc_worker *w, uint64_t tid)
+{
+	int err;
+	struct proc_thread *thr = owned_find(w, tid, &err);
+
+	return thr && thread_visible(w, thr, w->key) ? thr : NULL;
+}
+
+void proc_wait_progress(struct proc_worker *w, unsigned owner, uint64_t key)
+{
+	if (w->t->wait && owner < nworkers(w->t))
+		progress_wait_one(w, &w->t->workers[owner], key);
+}
+
 struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid)
 {
 	struct proc_thread *thr = find_as_of(w, tid);
@@ -1308,9 +1323,12 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 	pthread_mutex_init(&t->users_lock, NULL);
 	t->workers = aligned_alloc(CACHELINE, t->max_workers * sizeof(*t->workers));
 	t->index = cds_lfht_new(1ul << 16, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
-	if (!t->workers || !t->index) {
+	t->forks = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	if (!t->workers || !t->index || !t->forks) {
 		if (t->index)
 			cds_lfht_destroy(t->index, NULL);
+		if (t->forks)
+			cds_lfht_destroy(t->forks, NULL);
 		free(t->workers);
 		pthread_mutex_destroy(&t->users_lock);
 		free(t);
@@ -1328,6 +1346,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 		CDS_INIT_LIST_HEAD(&w->tombs);
 		CDS_INIT_LIST_HEAD(&w->procs);
 		CDS_INIT_LIST_HEAD(&w->versions);
+		CDS_INIT_LIST_HEAD(&w->forks);
 		w->progress = UINT64_MAX;
 	}
 	return t;
@@ -1379,6 +1398,8 @@ void proc_table_destroy(struct proc_table *t)
 		}
 	}
 	cds_lfht_destroy(t->index, NULL);
+	proc_fdshare_destroy(t);
+	cds_lfht_destroy(t->forks, NULL);
 	proc_users_free_all(t);
 	pthread_mutex_destroy(&t->users_lock);
 	free(t->workers);

@@ -478,6 +478,8 @@ static void spawn_strings(struct proc_spawn *s, const struct evt *ev)
 	}
 }
 
+static bool is_clone_exit(uint16_t t);
+
 /* Clone/fork/vfork/clone3 exit. The child side (res 0) creates the child;
  * the parent side only touches the caller. */
 static int on_clone(struct upd *u)
@@ -557,10 +559,46 @@ static int on_clone(struct upd *u)
 			if (c.err)
 				UPD_INC(w, fd_errors);
 		} else if (parent->owner != w->id) {
-			UPD_INC(w, fds_not_inherited);
+			/* the parent's owner published its table at this key
+			 * (proc_event_foreign; fdshare.c) */
+			if (proc_fdshare_take(w, child, parent->owner) >= 0)
+				UPD_INC(w, fds_inherited_remote);
+			else
+				UPD_INC(w, fds_not_inherited);
 		}
 	}
 	return 0;
+}
+
+int proc_event_foreign(struct proc_worker *w, const struct evt *ev)
+{
+	uint64_t ptid, tid = ev->hdr->tid;
+	struct proc_thread *pt;
+	struct proc_process *p;
+	uint32_t flags;
+	int err;
+
+	if (!is_clone_exit(ev->hdr->type) || res_of(ev) != 0)
+		return 0;
+	flags = (uint32_t)evt_param_u64(ev, 15, 0);
+	ptid = evt_param_u64(ev, 5, 0);
+	if ((flags & PPM_CL_CLONE_THREAD) || !ptid)
+		return 0;
+	/* on_clone's parent, as the child's owner finds it at this key */
+	pt = proc_owned_thread(w, ptid);
+	p = pt ? proc_thread_process(pt) : NULL;
+	if (!p || p->owner != w->id)
+		return 0;
+	/* one thread may be both sides when tids are spread (tid partitions) */
+	if (p->tgid == evt_param_u64(ev, 4, 0))
+		return 0;
+	err = proc_fdshare_publish(w, p, tid);
+	/* everything below this key is applied and the key is not ours: the
+	 * child's owner, waiting for us to pass it, may go on now rather
+	 * than at our next periodic publication */
+	if (w->key)
+		proc_worker_progress(w, w->key + 1);
+	return err;
 }
 
 static int on_exec(struct upd *u)

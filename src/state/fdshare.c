@@ -1,0 +1,180 @@
+/*
+ * fdshare.c - fork across partitions: the fd table a clone child inherits
+ * when its parent's process belongs to another worker.
+ *
+ * An fd table is touched by its owner only (fd.c), so the child's owner
+ * cannot copy the parent's table itself. What one thread replaying the
+ * capture copies is the parent's table as it stands when the child-side
+ * clone exit (key S) is applied (update.c, on_clone). Every replay worker
+ * scans every clone exit, so the parent's owner P meets the child's event
+ * at S too, with everything it owns below S applied and nothing above: it
+ * copies the table then into an immutable snapshot, hashes it by child tid
+ * and moves its progress past S. The child's owner C, applying S, waits
+ * for P's progress > S (a wait for the key it is at, which P reaches
+ * without waiting for C: C has published S first), finds the snapshot by
+ * (child tid, S) and adds its fds to the child's table.
+ *
+ * Nothing depends on the order of the two sides of the clone: the
+ * parent-side exit changes nothing here, so a child-side exit before it
+ * (vfork always) is the same case. A parent that exited or is unknown at
+ * S is seen so by P and C alike (both read AS OF S): no snapshot, no fds,
+ * as with one worker. A parent exiting after S does not matter: the
+ * snapshot is a copy. The snapshot is P's until every worker has passed S
+ * (then no one can look for it any more): P unlinks it at a quiescent
+ * state and frees it after a grace period.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "state/update_int.h"
+
+static unsigned long snap_hash(uint64_t tid)
+{
+	uint64_t h = tid * 0xff51afd7ed558ccdull;
+
+	return (unsigned long)(h ^ (h >> 31));
+}
+
+struct snap_key {
+	uint64_t tid, key;
+};
+
+static int snap_match(struct cds_lfht_node *node, const void *k)
+{
+	const struct proc_fdsnap *s = caa_container_of(node, struct proc_fdsnap, node);
+	const struct snap_key *sk = k;
+
+	/* acquire: pairs with the release store before insertion, so whoever
+	 * matches sees the snapshot whole (TSan cannot see liburcu's own) */
+	return LD_ACQ(s->child_tid) == sk->tid && s->key == sk->key;
+}
+
+static size_t ent_size(const struct proc_fd *fd)
+{
+	return (sizeof(*fd) + fd->name_len + 1 + 7) & ~(size_t)7;
+}
+
+int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t child_tid)
+{
+	const struct proc_fdtable *ft = &p->fds;
+	size_t size = sizeof(struct proc_fdsnap);
+	struct proc_fdsnap *s;
+	unsigned char *at;
+	uint32_t i;
+
+	for (i = 0; i < ft->cap; i++)
+		if (ft->slot[i] && ft->slot[i] != PROC_FD_DELETED)
+			size += ent_size(ft->slot[i]);
+	s = malloc(size);
+	if (!s) {
+		CNT_INC(w, alloc_failures);
+		return -ENOMEM;
+	}
+	memset(s, 0, sizeof(*s));
+	s->key = w->key;
+	s->size = size;
+	at = s->ents;
+	for (i = 0; i < ft->cap; i++) {
+		const struct proc_fd *fd = ft->slot[i];
+
+		if (!fd || fd == PROC_FD_DELETED)
+			continue;
+		memcpy(at, fd, sizeof(*fd) + fd->name_len + 1);
+		at += ent_size(fd);
+		s->nfds++;
+	}
+	ST_REL(s->child_tid, child_tid);
+	cds_lfht_node_init(&s->node);
+	cds_list_add_tail(&s->olink, &w->forks);
+	/* cds_lfht_add publishes the node with the ordering readers need */
+	cds_lfht_add(w->t->forks, snap_hash(child_tid), &s->node);
+	CNT_INC(w, fork_snapshots);
+	CNT_ADD(w, fork_snapshot_fds, s->nfds);
+	return 0;
+}
+
+int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned owner)
+{
+	struct snap_key sk = {.tid = LD(child->tid), .key = w->key};
+	const struct proc_fdsnap *s;
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *n;
+	const unsigned char *at;
+	int copied = 0;
+
+	/* the snapshot is made at our key: wait for the owner to pass it */
+	if (w->key)
+		proc_wait_progress(w, owner, w->key + 1);
+	cds_lfht_lookup(w->t->forks, snap_hash(sk.tid), snap_match, &sk, &it);
+	n = cds_lfht_iter_get_node(&it);
+	if (!n)
+		return -ENOENT;
+	s = caa_container_of(n, struct proc_fdsnap, node);
+	at = s->ents;
+	for (uint32_t i = 0; i < s->nfds; i++) {
+		const struct proc_fd *fd = (const struct proc_fd *)at;
+		struct proc_fd_info fi = {
+			.fd = fd->fd,
+			.type = fd->type,
+			.flags = fd->flags,
+			.ino = fd->ino,
+			.name = fd->name,
+			.sock = &fd->sock,
+		};
+
+		if (proc_fd_add(w, child, &fi) == 0)
+			copied++;
+		at += ent_size(fd);
+	}
+	return copied;
+}
+
+static void snap_free_cb(struct rcu_head *head)
+{
+	struct proc_fdsnap *s = caa_container_of(head, struct proc_fdsnap, rcu);
+
+	TSAN_GP();
+	proc_free_poisoned(s, s->size);
+}
+
+void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min)
+{
+	struct cds_list_head *pos, *next;
+
+	cds_list_for_each_safe(pos, next, &w->forks)
+	{
+		struct proc_fdsnap *s = cds_list_entry(pos, struct proc_fdsnap, olink);
+
+		/* in key order: the first one someone may still want ends it */
+		if (s->key >= min)
+			break;
+		cds_list_del(&s->olink);
+		cds_lfht_del(w->t->forks, &s->node);
+		call_rcu(&s->rcu, snap_free_cb);
+		CNT_INC(w, fork_snapshots_freed);
+	}
+}
+
+void proc_fdshare_destroy(struct proc_table *t)
+{
+	struct cds_list_head *pos, *next;
+	unsigned i, n = LD(t->nworkers);
+
+	if (n > t->max_workers)
+		n = t->max_workers;
+	rcu_register_thread();
+	for (i = 0; i < n; i++)
+		cds_list_for_each(pos, &t->workers[i].forks) cds_lfht_del(
+			t->forks, &cds_list_entry(pos, struct proc_fdsnap, olink)->node);
+	rcu_unregister_thread();
+	for (i = 0; i < n; i++) {
+		cds_list_for_each_safe(pos, next, &t->workers[i].forks)
+		{
+			struct proc_fdsnap *s = cds_list_entry(pos, struct proc_fdsnap, olink);
+
+			cds_list_del(&s->olink);
+			proc_free_poisoned(s, s->size);
+		}
+	}
+}
