@@ -181,6 +181,7 @@ struct proc_thread {
 };
 
 struct proc_users; /* users.c */
+struct ctr_snap;   /* container_rt.c */
 
 struct proc_table {
 	struct cds_lfht *index;
@@ -191,6 +192,12 @@ struct proc_table {
 	alignas(CACHELINE) uint32_t nworkers;
 	struct proc_users *users;  /* release/acquire */
 	pthread_mutex_t users_lock; /* serialises user/group writers */
+	struct ctr_snap *ctr;	    /* release/acquire: container metadata */
+	pthread_mutex_t ctr_lock;   /* serialises container metadata writers */
+	/* a short id (as ctr_key) a worker missed, 0 = none: written by a worker
+	 * only when 0, cleared by the client; alone on its line */
+	alignas(CACHELINE) uint64_t ctr_want;
+	alignas(CACHELINE) char ctr_pad_;
 	struct proc_worker *workers; /* max_workers, each on its own lines */
 };
 
