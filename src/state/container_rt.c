@@ -830,7 +830,7 @@ out:
 }
 
 /* libs' sinsp_container_type numbers, as written in capture events */
-static uint8_t type_from_libs(int64_t t)
+uint8_t ctr_type_from_libs(int64_t t)
 {
 	switch (t) {
 	case 0:
@@ -880,7 +880,7 @@ int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *e
 	ctr_json_str(&j, ctr_json_get(&j, o, "imagedigest"), c->image_digest,
 		     sizeof(c->image_digest));
 	ctr_json_i64(&j, ctr_json_get(&j, o, "type"), &type);
-	c->type = type_from_libs(type);
+	c->type = ctr_type_from_libs(type);
 	pv = ctr_json_bool(&j, ctr_json_get(&j, o, "privileged"));
 	if (pv >= 0 && c->type != PROC_CT_HOST)
 		c->privileged = (int8_t)pv;
@@ -974,7 +974,8 @@ static const char *type_name(uint8_t type)
 	return proc_container_type_name(type);
 }
 
-/* GET @url from socket s expecting 200 (or 404 -> -ENOENT). */
+/* GET @url from socket s expecting 200; HTTP 404 is -ESRCH (no such
+ * container or image), other failures -errno with the reason in err. */
 static int ctr_get(struct proc_ctr_client *c, unsigned s, const char *url, char **body,
 		   size_t *len, char *err, size_t errlen)
 {
@@ -982,8 +983,10 @@ static int ctr_get(struct proc_ctr_client *c, unsigned s, const char *url, char 
 
 	STAT_ADD(c, requests, 1);
 	rc = http_get(c->paths[s], url, c->o.timeout_ms, &c->buf, &status, body, len, err, errlen);
-	if (!rc && status == 404)
-		return -ENOENT;
+	if (!rc && status == 404) {
+		snprintf(err, errlen, "GET %s: HTTP status 404", url);
+		return -ESRCH;
+	}
 	if (!rc && status != 200) {
 		snprintf(err, errlen, "GET %s: HTTP status %d", url, status);
 		rc = -EPROTO;
@@ -1004,7 +1007,7 @@ static int fetch_one(struct proc_ctr_client *c, unsigned s, const struct ctr_lis
 	snprintf(url, sizeof(url), "/containers/%s/json", l->full_id);
 	rc = ctr_get(c, s, url, &body, &len, err, sizeof(err));
 	if (rc)
-		return rc; /* -ENOENT: gone since the list */
+		return rc; /* -ESRCH: gone since the list */
 	rc = ctr_docker_inspect(body, len, info, ref, err, sizeof(err));
 	if (rc) {
 		STAT_ADD(c, errors, 1);
@@ -1050,10 +1053,11 @@ static bool refresh_socket(struct proc_ctr_client *c, unsigned s, uint64_t now)
 	int rc;
 
 	rc = ctr_get(c, s, "/containers/json", &body, &len, err, sizeof(err));
-	if (!rc)
+	if (!rc) {
 		rc = ctr_docker_list(body, len, c->listed, PROC_CTR_MAX, &nl, err, sizeof(err));
-	else if (rc == -ENOENT)
-		snprintf(err, sizeof(err), "GET /containers/json: HTTP status 404");
+		if (rc)
+			STAT_ADD(c, errors, 1);
+	}
 	if (rc) {
 		if (c->up[s] >= 0)
 			ctr_log(c,

@@ -126,6 +126,10 @@ int ctr_docker_image(const char *body, size_t len, struct proc_ctr_info *c, char
 int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err,
 		     size_t errlen);
 
+/* enum proc_container_type of libs' sinsp_container_type number (the
+ * "type" of capture container events); PROC_CT_HOST for the others. */
+uint8_t ctr_type_from_libs(int64_t t);
+
 /* Split an image reference "[host[:port]/]repo[:tag][@digest]" as libs'
  * split_container_image (the repository keeps its host part). */
 void ctr_split_image(const char *image, char *repo, size_t repo_cap, char *tag, size_t tag_cap,

@@ -312,7 +312,14 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 		uint32_t cp;
 
 		if (s[i] != '\\') {
-			buf[0] = s[i++];
+			unsigned char c = (unsigned char)s[i];
+
+			/* a raw UTF-8 sequence is copied whole or not at all */
+			n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+			if (n > len - i)
+				n = len - i;
+			memcpy(buf, s + i, n);
+			i += n;
 		} else if (i + 1 < len && s[i + 1] != 'u') {
 			static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
 			const char *f = strchr(from, s[i + 1]);
@@ -361,15 +368,6 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 			break; /* whole characters only */
 		memcpy(out + o, buf, n);
 		o += n;
-	}
-	/* raw UTF-8 cut in the middle of a character: drop the partial one */
-	if (i < len && o > 0 && ((unsigned char)out[o - 1] & 0x80)) {
-		size_t k = o;
-
-		while (k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0x80)
-			k--;
-		if (k > 0 && ((unsigned char)out[k - 1] & 0xc0) == 0xc0)
-			o = k - 1;
 	}
 	out[o] = '\0';
 	return o;
