@@ -620,6 +620,10 @@ const char *proc_container_type_name(int type);
  *   event. Ids the runtimes do not know (CRI containers, a container gone)
  *   are cached as "unknown" and retried with a backoff (1 s doubling to
  *   60 s) by the client itself, so workers never ask twice.
+ * - Not versioned (outside AS OF): an entry applies to every reader at once.
+ *   A capture's container event is applied by the worker that owns it (its
+ *   tid is -1); libs writes them before the events of their containers, but
+ *   a multi-worker replay does not wait for it.
  */
 
 #define PROC_CTR_STR_MAX     256u  /* name, image, repository */
