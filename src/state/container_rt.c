@@ -1202,6 +1202,9 @@ static void *client_main(void *arg)
 			want = 0; /* asked again too soon: next tick */
 		else if (want)
 			want = __atomic_exchange_n(&c->t->ctr_want, 0, __ATOMIC_RELAXED);
+		/* a miss raced with the publication that answered it */
+		if (want && ent_find(c, want))
+			want = 0;
 		if (want)
 			STAT_ADD(c, signals, 1);
 		if (full || want || (now - last >= c->o.min_refresh_ms && retry_due(c, now))) {
