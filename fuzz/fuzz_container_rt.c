@@ -30,8 +30,10 @@ static void readers(const char *s, size_t len)
 			int64_t v;
 
 			sink += (size_t)ctr_json_str(&j, (int)i, str, sizeof(str) - (i & 31));
-			sink += (size_t)ctr_json_bool(&j, (int)i) + (size_t)ctr_json_i64(&j, (int)i, &v);
-			sink += (size_t)ctr_json_get(&j, (int)i, "Id") + (size_t)ctr_json_at(&j, (int)i, 1);
+			sink += (size_t)ctr_json_bool(&j, (int)i) +
+				(size_t)ctr_json_i64(&j, (int)i, &v);
+			sink += (size_t)ctr_json_get(&j, (int)i, "Id") +
+				(size_t)ctr_json_at(&j, (int)i, 1);
 		}
 	} else if (!j.err[0]) {
 		abort(); /* every refusal says why */

@@ -304,8 +304,9 @@ static int scan_chunks(const char *buf, size_t len, size_t pos, size_t *end, siz
 			for (;;) {
 				eol = pos < len ? find_crlf(buf + pos, len - pos) : NULL;
 				if (!eol)
-					return len - pos > CTR_HTTP_MAX_HEAD ?
-						       (*msg = "trailers too long", -EFBIG) : 0;
+					return len - pos > CTR_HTTP_MAX_HEAD
+						       ? (*msg = "trailers too long", -EFBIG)
+						       : 0;
 				if (eol == buf + pos) {
 					*end = pos + 2;
 					*total = sum;
@@ -325,8 +326,7 @@ static int scan_chunks(const char *buf, size_t len, size_t pos, size_t *end, siz
 	}
 }
 
-int ctr_http_scan(const char *buf, size_t len, bool eof, struct ctr_http_resp *r,
-		  const char **msg)
+int ctr_http_scan(const char *buf, size_t len, bool eof, struct ctr_http_resp *r, const char **msg)
 {
 	const char *hend = NULL, *line, *eol;
 	size_t i, lim = len < CTR_HTTP_MAX_HEAD ? len : CTR_HTTP_MAX_HEAD;
@@ -336,7 +336,8 @@ int ctr_http_scan(const char *buf, size_t len, bool eof, struct ctr_http_resp *r
 		msg = &dummy;
 	memset(r, 0, sizeof(*r));
 	for (i = 0; i + 3 < lim; i++)
-		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' && buf[i + 3] == '\n') {
+		if (buf[i] == '\r' && buf[i + 1] == '\n' && buf[i + 2] == '\r' &&
+		    buf[i + 3] == '\n') {
 			hend = buf + i;
 			break;
 		}
@@ -515,7 +516,8 @@ static int http_get(const char *path, const char *url, unsigned timeout_ms, stru
 				rc = -se;
 		}
 		if (rc) {
-			seterr(err, errlen, "connect", rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
+			seterr(err, errlen, "connect",
+			       rc == -ETIMEDOUT ? "timed out" : strerror(-rc));
 			goto out_close;
 		}
 	}
@@ -592,8 +594,8 @@ out_close:
 
 /* ---- Docker Engine API replies ----------------------------------------- */
 
-static int parse_json(struct ctr_json *j, const char *s, size_t len, enum ctr_jtype want,
-		      char *err, size_t errlen)
+static int parse_json(struct ctr_json *j, const char *s, size_t len, enum ctr_jtype want, char *err,
+		      size_t errlen)
 {
 	int rc = ctr_json_parse(j, s, len);
 
@@ -602,15 +604,15 @@ static int parse_json(struct ctr_json *j, const char *s, size_t len, enum ctr_jt
 		return rc;
 	}
 	if (ctr_json_type(j, 0) != want) {
-		seterr(err, errlen, "reply", want == CTR_J_ARR ? "not a JSON array" :
-								  "not a JSON object");
+		seterr(err, errlen, "reply",
+		       want == CTR_J_ARR ? "not a JSON array" : "not a JSON object");
 		return -EINVAL;
 	}
 	return 0;
 }
 
-int ctr_docker_list(const char *body, size_t len, struct ctr_listed *out, size_t max,
-		    size_t *n, char *err, size_t errlen)
+int ctr_docker_list(const char *body, size_t len, struct ctr_listed *out, size_t max, size_t *n,
+		    char *err, size_t errlen)
 {
 	struct ctr_json j;
 	uint32_t i;
@@ -688,7 +690,8 @@ uint64_t ctr_parse_time(const char *s)
 	} else if ((*p == '+' || *p == '-') && p[1] >= '0' && p[1] <= '9' && p[2] >= '0' &&
 		   p[2] <= '9' && p[3] == ':' && p[4] >= '0' && p[4] <= '9' && p[5] >= '0' &&
 		   p[5] <= '9') {
-		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L + ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
+		off = ((p[1] - '0') * 10 + (p[2] - '0')) * 3600L +
+		      ((p[4] - '0') * 10 + (p[5] - '0')) * 60L;
 		if (*p == '-')
 			off = -off;
 		p += 6;
@@ -708,8 +711,8 @@ static bool startswith(const char *s, const char *prefix)
 	return !strncmp(s, prefix, strlen(prefix));
 }
 
-int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c,
-		       char image_ref[80], char *err, size_t errlen)
+int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c, char image_ref[80],
+		       char *err, size_t errlen)
 {
 	struct ctr_json j;
 	char imgstr[PROC_CTR_STR_MAX], when[64];
@@ -847,8 +850,7 @@ uint8_t ctr_type_from_libs(int64_t t)
 	}
 }
 
-int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err,
-		     size_t errlen)
+int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err, size_t errlen)
 {
 	struct ctr_json j;
 	int64_t type = -1;
@@ -918,7 +920,7 @@ struct proc_ctr_client {
 	pthread_t th;
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
-	bool stop; /* under lock */
+	bool stop;		  /* under lock */
 	struct proc_ctr_stats st; /* written by the thread (relaxed atomics) */
 };
 
@@ -976,8 +978,8 @@ static const char *type_name(uint8_t type)
 
 /* GET @url from socket s expecting 200; HTTP 404 is -ESRCH (no such
  * container or image), other failures -errno with the reason in err. */
-static int ctr_get(struct proc_ctr_client *c, unsigned s, const char *url, char **body,
-		   size_t *len, char *err, size_t errlen)
+static int ctr_get(struct proc_ctr_client *c, unsigned s, const char *url, char **body, size_t *len,
+		   char *err, size_t errlen)
 {
 	int status = 0, rc;
 
@@ -1062,7 +1064,8 @@ static bool refresh_socket(struct proc_ctr_client *c, unsigned s, uint64_t now)
 		if (c->up[s] >= 0)
 			ctr_log(c,
 				"container runtime %s at %s %s: %s; container.name and "
-				"container.image* stay empty for its containers (retried every %u s)",
+				"container.image* stay empty for its containers (retried every %u "
+				"s)",
 				type_name(c->o.sockets[s].type), c->paths[s],
 				c->up[s] ? "stopped answering" : "is not reachable", err,
 				c->o.refresh_ms / 1000);
@@ -1148,7 +1151,7 @@ static void refresh(struct proc_ctr_client *c, uint64_t want, uint64_t now)
 
 		if ((e->flags & CTR_F_UNKNOWN) && e->retry_ms <= now) {
 			e->backoff_ms = e->backoff_ms * 2 > CTR_BACKOFF_MAX_MS ? CTR_BACKOFF_MAX_MS
-										: e->backoff_ms * 2;
+									       : e->backoff_ms * 2;
 			e->retry_ms = now + e->backoff_ms;
 		}
 	}
@@ -1239,8 +1242,7 @@ static void client_free(struct proc_ctr_client *c)
 	free(c);
 }
 
-struct proc_ctr_client *proc_ctr_client_start(struct proc_table *t,
-					      const struct proc_ctr_opts *o)
+struct proc_ctr_client *proc_ctr_client_start(struct proc_table *t, const struct proc_ctr_opts *o)
 {
 	struct proc_ctr_client *c;
 	pthread_condattr_t ca;

@@ -76,12 +76,12 @@ int ctr_json_i64(const struct ctr_json *j, int tok, int64_t *out);
 #define CTR_HTTP_MAX_BODY (4u << 20)
 
 struct ctr_http_resp {
-	int status;	    /* 200, 404, ... */
-	size_t head_len;    /* bytes of status line and headers, incl. the blank line */
-	size_t body_len;    /* Content-Length, or decoded size once ctr_http_body ran */
-	size_t msg_len;	    /* bytes of the whole message (head + body as sent) */
-	bool chunked;	    /* Transfer-Encoding: chunked */
-	bool has_length;    /* Content-Length given */
+	int status;	 /* 200, 404, ... */
+	size_t head_len; /* bytes of status line and headers, incl. the blank line */
+	size_t body_len; /* Content-Length, or decoded size once ctr_http_body ran */
+	size_t msg_len;	 /* bytes of the whole message (head + body as sent) */
+	bool chunked;	 /* Transfer-Encoding: chunked */
+	bool has_length; /* Content-Length given */
 };
 
 /*
@@ -90,8 +90,7 @@ struct ctr_http_resp {
  * (malformed: msg says why), -EFBIG (over the bounds above). Never writes
  * buf. Any thread.
  */
-int ctr_http_scan(const char *buf, size_t len, bool eof, struct ctr_http_resp *r,
-		  const char **msg);
+int ctr_http_scan(const char *buf, size_t len, bool eof, struct ctr_http_resp *r, const char **msg);
 /* After a scan returned 1: the body, chunked encoding removed in place.
  * Returns its start; r->body_len is its length. */
 char *ctr_http_body(char *buf, struct ctr_http_resp *r);
@@ -107,24 +106,23 @@ struct ctr_listed {
 
 /* GET /containers/json: up to max entries into out, *n set. 0 / -EINVAL
  * (err says why) / -ENOMEM. Entries without a 64-hex-digit Id are skipped. */
-int ctr_docker_list(const char *body, size_t len, struct ctr_listed *out, size_t max,
-		    size_t *n, char *err, size_t errlen);
+int ctr_docker_list(const char *body, size_t len, struct ctr_listed *out, size_t max, size_t *n,
+		    char *err, size_t errlen);
 /*
  * GET /containers/<id>/json into c (id, full_id, name, image, image_id,
  * repository/tag/digest split from the image reference, privileged,
  * start_ts). *image_ref gets what to ask /images/<ref>/json for when the
  * image's digest or tag is not known yet ("" = nothing to ask). 0 / -EINVAL.
  */
-int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c,
-		       char image_ref[80], char *err, size_t errlen);
+int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c, char image_ref[80],
+		       char *err, size_t errlen);
 /* GET /images/<ref>/json: fills c's empty digest, repository and tag from
  * RepoDigests / RepoTags / Digest as libs does. 0 / -EINVAL. */
 int ctr_docker_image(const char *body, size_t len, struct proc_ctr_info *c, char *err,
 		     size_t errlen);
 /* A capture's container event JSON (libs' container_to_json: {"container":
  * {"id", "name", "image", ...}}). 0 / -EINVAL. */
-int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err,
-		     size_t errlen);
+int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err, size_t errlen);
 
 /* enum proc_container_type of libs' sinsp_container_type number (the
  * "type" of capture container events); PROC_CT_HOST for the others. */

@@ -117,7 +117,8 @@ static int jp_string(struct jp *p)
 						return jp_fail(p, "bad \\u escape");
 				p->pos += 4;
 			} else if (!strchr("\"\\/bfnrt", c) || !c) {
-				return jp_fail(p, "bad escape '\\%c'", c >= 0x20 && c < 0x7f ? c : '?');
+				return jp_fail(p, "bad escape '\\%c'",
+					       c >= 0x20 && c < 0x7f ? c : '?');
 			}
 		}
 		p->pos++;
@@ -332,9 +333,9 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 			i += 6;
 			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= len && s[i] == '\\' &&
 			    s[i + 1] == 'u') {
-				uint32_t lo = (uint32_t)(hexval(s[i + 2]) << 12 |
-							 hexval(s[i + 3]) << 8 |
-							 hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+				uint32_t lo =
+					(uint32_t)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
+						   hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
 
 				if (lo >= 0xdc00 && lo < 0xe000) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

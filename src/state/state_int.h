@@ -1,7 +1,7 @@
 /*
  * state_int.h - internals of the thread/process table shared by the files of
- * src/state/ (table.c, fd.c, users.c, container.c). Nothing here is part of
- * the module's interface.
+ * src/state/ (table.c, fd.c, users.c, container.c, container_rt.c). Nothing
+ * here is part of the module's interface.
  *
  * Field groups in each struct are marked with who reads and writes them:
  *   [ro]    immutable once published (any worker reads, plain loads are fine

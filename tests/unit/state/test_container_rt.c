@@ -39,7 +39,8 @@
 /* ---- canned replies ------------------------------------------------------ */
 
 static const char list_json[] =
-	"[{\"Id\":\"" ID1 "\",\"Names\":[\"/web\"],\"Image\":\"nginx:1.25\",\"ImageID\":\"sha256:" IMG1
+	"[{\"Id\":\"" ID1
+	"\",\"Names\":[\"/web\"],\"Image\":\"nginx:1.25\",\"ImageID\":\"sha256:" IMG1
 	"\",\"Command\":\"nginx -g 'daemon off;'\",\"Created\":1714558829,\"State\":\"running\","
 	"\"Labels\":{\"com.example\":\"a \\\"quoted\\\" \\u00e9 label\"}},"
 	"{\"Id\":\"" ID2 "\",\"Names\":[\"/db\"],\"Image\":\"" IMG2 "\",\"ImageID\":\"sha256:" IMG2
@@ -59,9 +60,9 @@ static const char inspect2[] =
 	"\"State\":{\"StartedAt\":\"2023-01-02T05:04:05+02:00\"},"
 	"\"HostConfig\":{\"Privileged\":false},\"Config\":{\"Image\":\"" IMG2 "\"}}";
 
-static const char image1[] = "{\"Id\":\"sha256:" IMG1 "\",\"RepoTags\":[\"docker.io/library/"
-			     "nginx:1.25\"],\"RepoDigests\":[\"docker.io/library/nginx@" DIG1
-			     "\"]}";
+static const char image1[] =
+	"{\"Id\":\"sha256:" IMG1 "\",\"RepoTags\":[\"docker.io/library/"
+	"nginx:1.25\"],\"RepoDigests\":[\"docker.io/library/nginx@" DIG1 "\"]}";
 static const char image2[] = "{\"Id\":\"sha256:" IMG2 "\",\"RepoTags\":[\"redis:7\"],"
 			     "\"RepoDigests\":[\"redis@" DIG2 "\"]}";
 
@@ -332,10 +333,10 @@ static const char *fx(struct env *e, uint64_t tid, const char *field, char *buf,
 	return buf;
 }
 
-#define T_FIELD(e, tid, field, want)                                                     \
-	do {                                                                             \
-		char b_[512];                                                            \
-		T_EQ_STR(fx(e, tid, field, b_, sizeof(b_)), want);                      \
+#define T_FIELD(e, tid, field, want)                               \
+	do {                                                       \
+		char b_[512];                                      \
+		T_EQ_STR(fx(e, tid, field, b_, sizeof(b_)), want); \
 	} while (0)
 
 /* Wait (passing quiescent states, as a worker between batches) until the
@@ -391,8 +392,7 @@ static void check_served(const char *t_name, enum fake_mode mode)
 	T_FIELD(&e, 300, "container.name", "host");
 	cl = client_on(&e, f.path, 2000);
 	T_CHECK(cl);
-	if (!wait_known(&e, "3c2fd1ba09e7") || !wait_known(&e, "9f8e7d6c5b4a"))
-	{
+	if (!wait_known(&e, "3c2fd1ba09e7") || !wait_known(&e, "9f8e7d6c5b4a")) {
 		proc_ctr_client_stats(cl, &st);
 		T_FAIL("not in the cache after 5 s (%" PRIu64 " requests, %" PRIu64
 		       " errors, %" PRIu64 " containers); client said: %s",
@@ -545,8 +545,9 @@ T_TEST(t_client_silent)
 
 T_TEST(t_json)
 {
-	static const char doc[] = " {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"],"
-				  " \"b\\u0063\": {\"c\": \"\"}, \"n\": -9223372036854775808} ";
+	static const char doc[] =
+		" {\"a\": [1, -2.5e3, true, false, null, \"x\\u00e9\\ud83d\\ude00\\n\"],"
+		" \"b\\u0063\": {\"c\": \"\"}, \"n\": -9223372036854775808} ";
 	struct ctr_json j;
 	char s[64];
 	int64_t v;
@@ -588,10 +589,38 @@ T_TEST(t_json)
 T_TEST(t_json_hostile)
 {
 	static const char *const bad[] = {
-		"", " ", "{", "[", "]", "{\"a\"}", "{\"a\":}", "{\"a\":1,}", "[1,]", "[1 2]",
-		"\"abc", "\"a\\x\"", "\"a\\u12G4\"", "\"a\\u12", "\"a\nb\"", "01", "-", "1.",
-		"1e", "1e+", "tru", "nul", "falsey", "{} {}", "[1]x", "{1:2}", "\"\\",
-		"[\"a\",\x01]", "{\"a\":1 \"b\":2}", "nan", "+1", ".5",
+		"",
+		" ",
+		"{",
+		"[",
+		"]",
+		"{\"a\"}",
+		"{\"a\":}",
+		"{\"a\":1,}",
+		"[1,]",
+		"[1 2]",
+		"\"abc",
+		"\"a\\x\"",
+		"\"a\\u12G4\"",
+		"\"a\\u12",
+		"\"a\nb\"",
+		"01",
+		"-",
+		"1.",
+		"1e",
+		"1e+",
+		"tru",
+		"nul",
+		"falsey",
+		"{} {}",
+		"[1]x",
+		"{1:2}",
+		"\"\\",
+		"[\"a\",\x01]",
+		"{\"a\":1 \"b\":2}",
+		"nan",
+		"+1",
+		".5",
 	};
 	char deep[200001];
 	struct ctr_json j;
@@ -624,7 +653,8 @@ T_TEST(t_json_hostile)
 
 		T_EQ_INT(ctr_docker_list("{}", 2, l, 4, &n, err, sizeof(err)), -EINVAL);
 		T_CHECK(strstr(err, "not a JSON array"));
-		T_EQ_INT(ctr_docker_list("[1,\"x\",{\"Id\":5}]", 16, l, 4, &n, err, sizeof(err)), 0);
+		T_EQ_INT(ctr_docker_list("[1,\"x\",{\"Id\":5}]", 16, l, 4, &n, err, sizeof(err)),
+			 0);
 		T_EQ_INT(n, 0);
 		T_EQ_INT(ctr_docker_inspect("[]", 2, &c, ref, err, sizeof(err)), -EINVAL);
 		T_EQ_INT(ctr_docker_inspect("{\"Id\":\"abc\"}", 12, &c, ref, err, sizeof(err)),
@@ -742,7 +772,8 @@ T_TEST(t_inspect_podman)
 T_TEST(t_capture_event)
 {
 	static const char json[] =
-		"{\"container\":{\"Mounts\":[],\"User\":\"\",\"cni_json\":\"\",\"cpu_period\":100000,"
+		"{\"container\":{\"Mounts\":[],\"User\":\"\",\"cni_json\":\"\",\"cpu_period\":"
+		"100000,"
 		"\"created_time\":1714558829,\"env\":[],\"full_id\":\"" ID1 "\",\"host_ipc\":false,"
 		"\"id\":\"3c2fd1ba09e7\",\"image\":\"nginx:1.25\",\"imagedigest\":\"" DIG1 "\","
 		"\"imageid\":\"" IMG1 "\",\"imagerepo\":\"nginx\",\"imagetag\":\"1.25\","
