@@ -60,6 +60,7 @@ struct ce_run {
 	struct eng *eng;
 	struct out *out;
 	struct out_metrics *metrics;
+	struct proc_ctr_client *ctr; /* live: container metadata client, or NULL */
 	uint64_t t0_ns;
 	/* drop check window */
 	uint64_t win_events, win_drops;
@@ -75,6 +76,50 @@ static uint64_t ce_now(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* ---- container runtimes (live): container.name, container.image* ---- */
+
+static void ce_ctr_log(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "peregrine: %s\n", msg);
+}
+
+/*
+ * Start the background client on the runtime sockets of the enabled
+ * container_engines.* that exist now; none: say so once and run without
+ * (container.name/image* stay empty). Never fatal.
+ */
+static struct proc_ctr_client *ce_ctr_start(const struct cfg *c, struct eng *e)
+{
+	struct proc_ctr_opts o = {.timeout_ms = c->ctr_timeout_ms, .log = ce_ctr_log};
+	const struct {
+		bool on;
+		const struct cfg_strs *paths;
+		uint8_t type;
+	} eng[] = {{c->ctr_docker, &c->ctr_docker_sockets, PROC_CT_DOCKER},
+		   {c->ctr_podman, &c->ctr_podman_sockets, PROC_CT_PODMAN}};
+	struct proc_ctr_client *cl;
+
+	for (size_t i = 0; i < sizeof(eng) / sizeof(eng[0]); i++)
+		for (size_t j = 0; eng[i].on && j < eng[i].paths->n; j++)
+			if (o.nsockets < PROC_CTR_MAX_SOCKETS &&
+			    access(eng[i].paths->v[j], F_OK) == 0)
+				o.sockets[o.nsockets++] = (struct proc_ctr_socket){
+					eng[i].paths->v[j], eng[i].type};
+	if (!o.nsockets) {
+		if (c->ctr_docker || c->ctr_podman)
+			fprintf(stderr, "peregrine: no container runtime socket found "
+					"(container_engines.*.sockets): container.name and "
+					"container.image* stay empty\n");
+		return NULL;
+	}
+	cl = proc_ctr_client_start(eng_proc_table(e), &o);
+	if (!cl)
+		fprintf(stderr, "peregrine: container runtime client: %s (container.name and "
+				"container.image* stay empty)\n", strerror(errno));
+	return cl;
 }
 
 static void ce_usage(FILE *f)
@@ -706,6 +751,8 @@ int cmd_engine(int argc, char **argv)
 			: eng_start_live(r.eng, err, sizeof(err));
 	if (rc == 0 && err[0])
 		fprintf(stderr, "peregrine: %s\n", err); /* a warning; the engine runs */
+	if (rc == 0 && !co.capture)
+		r.ctr = ce_ctr_start(&r.cfg, r.eng);
 	if (rc < 0) {
 		fprintf(stderr, "peregrine: %s\n", err);
 		eng_stop(r.eng);
@@ -769,6 +816,7 @@ out_stop:
 	}
 out_free:
 	out_metrics_stop(r.metrics);
+	proc_ctr_client_stop(r.ctr); /* before the table it writes goes */
 	eng_free(r.eng);
 	out_free(r.out);
 	cfg_free(&r.cfg);

@@ -70,7 +70,12 @@ struct cfg_strs {
 	X("metrics.interval", U32, stats_interval, "0")                               \
 	X("engine.workers", U32, workers, "0")                                        \
 	X("engine.partition", STR, partition, "tgid")                                 \
-	X("engine.ring_buffer_bytes", U64, ring_bytes, "8388608")
+	X("engine.ring_buffer_bytes", U64, ring_bytes, "8388608")                    \
+	X("container_engines.docker.enabled", BOOL, ctr_docker, "true")               \
+	X("container_engines.docker.sockets", STRS, ctr_docker_sockets, "/var/run/docker.sock") \
+	X("container_engines.podman.enabled", BOOL, ctr_podman, "true")               \
+	X("container_engines.podman.sockets", STRS, ctr_podman_sockets, "/run/podman/podman.sock") \
+	X("container_engines.timeout_ms", U32, ctr_timeout_ms, "1000")
 
 struct cfg {
 	struct cfg_strs rules_files, sed_actions;
@@ -86,6 +91,10 @@ struct cfg {
 	uint32_t metrics_port, stats_interval, workers;
 	uint64_t ring_bytes;
 	double sed_threshold, sed_rate;
+	/* container runtimes asked for container.name/image (live mode) */
+	bool ctr_docker, ctr_podman;
+	struct cfg_strs ctr_docker_sockets, ctr_podman_sockets;
+	uint32_t ctr_timeout_ms;
 	/* derived by cfg_check */
 	int min_priority; /* enum rule_priority */
 	bool match_all;	  /* rule_matching: all */

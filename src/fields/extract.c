@@ -748,6 +748,47 @@ static uint64_t count_args(const struct proc_image *img)
 	return n;
 }
 
+/*
+ * The runtime's container fields (container_rt.c's cache). As libs: on the
+ * host only container.name and container.full_id have a value ("host");
+ * in a container a field is absent when the runtime did not say.
+ */
+static bool ex_container(const struct fld_ctx *c, const struct proc_image *img, enum fld_id id,
+			 struct out *o)
+{
+	const struct proc_ctr_info *ci;
+
+	if (!img->container_id[0])
+		return id == FLD_CONTAINER_NAME || id == FLD_CONTAINER_FULL_ID ?
+			       set_cstr(o, "host") :
+			       false;
+	ci = c->pw ? proc_ctr_lookup(c->pw, img->container_id) : NULL;
+	if (!ci)
+		return false;
+	switch (id) {
+	case FLD_CONTAINER_FULL_ID:
+		return ci->full_id[0] ? set_cstr(o, ci->full_id) : false;
+	case FLD_CONTAINER_NAME:
+		return ci->name[0] ? set_cstr(o, ci->name) : false;
+	case FLD_CONTAINER_IMAGE:
+		return ci->image[0] ? set_cstr(o, ci->image) : false;
+	case FLD_CONTAINER_IMAGE_ID:
+		return ci->image_id[0] ? set_cstr(o, ci->image_id) : false;
+	case FLD_CONTAINER_IMAGE_REPOSITORY:
+		return ci->image_repo[0] ? set_cstr(o, ci->image_repo) : false;
+	case FLD_CONTAINER_IMAGE_TAG:
+		return ci->image_tag[0] ? set_cstr(o, ci->image_tag) : false;
+	case FLD_CONTAINER_IMAGE_DIGEST:
+		return ci->image_digest[0] ? set_cstr(o, ci->image_digest) : false;
+	case FLD_CONTAINER_PRIVILEGED:
+		return ci->privileged >= 0 ? set_b(o, ci->privileged) : false;
+	case FLD_CONTAINER_START_TS:
+		return ci->start_ts ? set_u(o, ci->start_ts) : false;
+	default:
+		return false;
+	}
+}
+
 static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct fld_ref *r,
 		    struct out *o)
 {
@@ -949,8 +990,16 @@ static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct
 	}
 	case FLD_CONTAINER_ID:
 		return set_cstr(o, img->container_id[0] ? img->container_id : "host");
+	case FLD_CONTAINER_FULL_ID:
 	case FLD_CONTAINER_NAME:
-		return img->container_id[0] ? false : set_cstr(o, "host");
+	case FLD_CONTAINER_IMAGE:
+	case FLD_CONTAINER_IMAGE_ID:
+	case FLD_CONTAINER_IMAGE_REPOSITORY:
+	case FLD_CONTAINER_IMAGE_TAG:
+	case FLD_CONTAINER_IMAGE_DIGEST:
+	case FLD_CONTAINER_PRIVILEGED:
+	case FLD_CONTAINER_START_TS:
+		return ex_container(c, img, id, o);
 	case FLD_CONTAINER_TYPE:
 		return set_cstr(o, proc_container_type_name(img->container_type));
 	default:

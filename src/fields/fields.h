@@ -20,11 +20,17 @@
  * socket, thread.cap_effective) go into the worker's scratch arena, reset at
  * each event: nothing is malloc'ed on the extraction path.
  *
- * Fields the reference engine gets from a container runtime or from
- * Kubernetes (container.name, container.image*, k8s.*) have no source here:
- * they are accepted by the compiler and always absent ("<NA>") except
- * container.id (from the cgroups in the process image, "host" outside a
- * container) and container.name ("host" outside a container).
+ * Container fields: container.id and container.type come from the cgroups
+ * in the process image ("host" outside a container). container.full_id,
+ * name, image, image.id, image.repository, image.tag, image.digest,
+ * privileged and start_ts come from the container metadata cache
+ * (src/state, proc_ctr_lookup), which the live engine's background client
+ * fills from the Docker Engine API (docker or podman, see README's
+ * container_engines.* keys) and replay fills from a capture's container
+ * events. They are absent ("<NA>") while the runtime is unreachable or does
+ * not know the container (CRI containers), and, as in libs, on the host
+ * except container.name and container.full_id, which are "host" there.
+ * Kubernetes fields (k8s.*) have no source: accepted, always absent.
  *
  * Thread safety: the registry is immutable data; a struct fld_worker belongs
  * to one thread (the worker evaluating the event), values it hands out are
@@ -386,29 +392,30 @@ enum fld_argk {
 	X(GROUP_NAME, "group.name", STR, NONE, FLD_P, "group name.")                                 \
 	X(CONTAINER_ID, "container.id", STR, NONE, FLD_P,                                             \
 	  "the container id, from the process's cgroups ('host' when not in a container).")          \
-	X(CONTAINER_FULL_ID, "container.full_id", STR, NONE, FLD_P | FLD_F_NO_SOURCE,                 \
-	  "the full container id (needs a container runtime: always absent).")                       \
+	X(CONTAINER_FULL_ID, "container.full_id", STR, NONE, FLD_P,                                   \
+	  "the full container id (from the container runtime; 'host' when not in a container).")   \
 	X(CONTAINER_NAME, "container.name", STR, NONE, FLD_P,                                         \
-	  "the container name ('host' when not in a container; needs a container runtime "          \
-	  "otherwise: absent).")                                                                     \
-	X(CONTAINER_IMAGE, "container.image", STR, NONE, FLD_P | FLD_F_NO_SOURCE,                     \
-	  "the container image name (needs a container runtime: always absent).")                    \
-	X(CONTAINER_IMAGE_ID, "container.image.id", STR, NONE, FLD_P | FLD_F_NO_SOURCE,               \
-	  "the container image id (needs a container runtime: always absent).")                      \
-	X(CONTAINER_IMAGE_REPOSITORY, "container.image.repository", STR, NONE,                        \
-	  FLD_P | FLD_F_NO_SOURCE,                                                                   \
-	  "the container image repository (needs a container runtime: always absent).")              \
-	X(CONTAINER_IMAGE_TAG, "container.image.tag", STR, NONE, FLD_P | FLD_F_NO_SOURCE,             \
-	  "the container image tag (needs a container runtime: always absent).")                     \
-	X(CONTAINER_IMAGE_DIGEST, "container.image.digest", STR, NONE, FLD_P | FLD_F_NO_SOURCE,       \
-	  "the container image registry digest (needs a container runtime: always absent).")         \
+	  "the container name, from the container runtime ('host' when not in a container).")        \
+	X(CONTAINER_IMAGE, "container.image", STR, NONE, FLD_P,                                       \
+	  "the container image name (e.g. falcosecurity/falco:latest for docker), from the "         \
+	  "container runtime.")                                                                      \
+	X(CONTAINER_IMAGE_ID, "container.image.id", STR, NONE, FLD_P,                                 \
+	  "the container image id (e.g. 6f7e2741b66b), from the container runtime.")                \
+	X(CONTAINER_IMAGE_REPOSITORY, "container.image.repository", STR, NONE, FLD_P,                 \
+	  "the container image repository (e.g. falcosecurity/falco), from the container runtime.") \
+	X(CONTAINER_IMAGE_TAG, "container.image.tag", STR, NONE, FLD_P,                               \
+	  "the container image tag (e.g. stable, latest), from the container runtime.")             \
+	X(CONTAINER_IMAGE_DIGEST, "container.image.digest", STR, NONE, FLD_P,                         \
+	  "the container image registry digest (e.g. sha256:d977378f...), from the container "      \
+	  "runtime.")                                                                                \
 	X(CONTAINER_TYPE, "container.type", STR, NONE, FLD_P,                                         \
 	  "the container type, e.g. docker, cri-o, containerd, podman; 'host' outside containers.")  \
-	X(CONTAINER_PRIVILEGED, "container.privileged", BOOL, NONE, FLD_P | FLD_F_NO_SOURCE,          \
-	  "'true' for containers running as privileged (needs a container runtime: always absent).") \
-	X(CONTAINER_START_TS, "container.start_ts", ABSTIME, NONE, FLD_P | FLD_F_NO_SOURCE,           \
-	  "Container start as epoch timestamp in nanoseconds (needs a container runtime: always "    \
-	  "absent).")                                                                                \
+	X(CONTAINER_PRIVILEGED, "container.privileged", BOOL, NONE, FLD_P,                            \
+	  "'true' for containers running as privileged, 'false' otherwise (docker and podman, "    \
+	  "from the container runtime).")                                                            \
+	X(CONTAINER_START_TS, "container.start_ts", ABSTIME, NONE, FLD_P,                             \
+	  "Container start as epoch timestamp in nanoseconds (the runtime's State.StartedAt; libs "  \
+	  "uses the pid namespace init's start time).")                                             \
 	X(K8S_POD_NAME, "k8s.pod.name", STR, NONE, FLD_F_NO_SOURCE,                                   \
 	  "The Kubernetes pod name (needs Kubernetes metadata: always absent).")                     \
 	X(K8S_POD_UID, "k8s.pod.uid", STR, NONE, FLD_F_NO_SOURCE,                                     \
@@ -435,8 +442,8 @@ enum fld_id {
 		      "these fields set with information related to the file.")          \
 	X("user", "user", "Information about the user executing the specific event.")    \
 	X("group", "group", "Information about the user group.")                         \
-	X("container", "container", "Container information. Only container.id and the " \
-				    "host values are known without a container runtime.") \
+	X("container", "container", "Container information. Names and images come from " \
+				    "the container runtime (docker or podman).")              \
 	X("k8s", "k8s", "Kubernetes metadata; not available: always absent.")
 
 /* One registry entry. */

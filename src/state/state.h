@@ -631,6 +631,118 @@ int proc_container_from_cgroups(const char *cgroups, size_t len,
 /* "docker", "containerd", "cri-o", "podman" or "host". */
 const char *proc_container_type_name(int type);
 
+/* ---- container metadata (container_rt.c) ---------------------------------
+ *
+ * container.name, container.image* and container.privileged come from the
+ * container runtime (Docker Engine API, or podman's compatible service, on
+ * a unix socket), or on replay from a capture's container events. They are
+ * kept in a cache keyed by the short container id, published like the
+ * users table: an immutable snapshot behind one pointer.
+ *
+ * Contract:
+ * - Workers (registered, online) call proc_ctr_lookup: one acquire load and
+ *   a probe of an open-addressing table; no lock, no allocation, no
+ *   system call, no wait. The entry stays valid until the caller's next
+ *   quiescent state. A miss (an id nobody asked about yet) stores the id
+ *   into one shared request word, only when that word is empty, so a
+ *   stream of misses writes it once per refresh, not once per event; the
+ *   background client picks it up (it polls every 50 ms).
+ * - Writers (the client thread, replay's container events, tests) call
+ *   proc_ctr_put (registered and online); they are serialised by a mutex, build a new snapshot,
+ *   publish it with a release store and free the old one after a grace
+ *   period (call_rcu). Rare, never per event.
+ * - The client (proc_ctr_client_start) owns one thread that does all the
+ *   socket I/O, with a deadline on every request. A runtime that cannot be
+ *   reached (no socket, refused, timeout, a reply that is not HTTP or not
+ *   JSON) leaves its containers' fields empty; each change of a runtime's
+ *   reachability is reported once through the log callback, never per
+ *   event. Ids the runtimes do not know (CRI containers, a container gone)
+ *   are cached as "unknown" and retried with a backoff (1 s doubling to
+ *   60 s) by the client itself, so workers never ask twice.
+ * - Not versioned (outside AS OF): an entry applies to every reader at once.
+ *   A capture's container event is applied by the worker that owns it (its
+ *   tid is -1); libs writes them before the events of their containers, but
+ *   a multi-worker replay does not wait for it.
+ */
+
+#define PROC_CTR_STR_MAX     256u  /* name, image, repository */
+#define PROC_CTR_MAX	     4096u /* containers (and unknown ids) cached */
+#define PROC_CTR_MAX_SOCKETS 8u
+
+/* What the cache knows about one container. Strings are "" when unknown. */
+struct proc_ctr_info {
+	char id[PROC_CONTAINER_ID_LEN + 1]; /* the short id: the cache key */
+	char full_id[72];
+	char name[PROC_CTR_STR_MAX];	    /* without docker's leading '/' */
+	char image[PROC_CTR_STR_MAX];	    /* as the container was created (Config.Image) */
+	char image_id[80];		    /* hex digits, without "sha256:" */
+	char image_repo[PROC_CTR_STR_MAX];  /* "docker.io/library/nginx", host part kept */
+	char image_tag[128];		    /* "latest" when the reference has none */
+	char image_digest[80];		    /* "sha256:..." (registry digest) */
+	uint64_t start_ts;		    /* ns since the epoch (State.StartedAt); 0 = unknown */
+	int8_t privileged;		    /* 1, 0, -1 = unknown */
+	uint8_t type;			    /* enum proc_container_type of its source */
+};
+
+/*
+ * The cached metadata of container @id (a short id, as proc_image's
+ * container_id), or NULL: unknown, or known not to be any runtime's. Any
+ * worker, online; see the contract above. A NULL on an id never asked
+ * about signals the client (cheap, rate-limited, never waits).
+ */
+const struct proc_ctr_info *proc_ctr_lookup(struct proc_worker *w, const char *id);
+
+/*
+ * Add or replace entries (keyed by their id; entries whose id is not 12
+ * hex digits are skipped). A registered, online thread (a worker: the old
+ * snapshot goes to call_rcu), serialised internally. 0, -ENOMEM, -ENOSPC
+ * (the cache holds PROC_CTR_MAX entries; the rest are dropped).
+ */
+int proc_ctr_put(struct proc_table *t, const struct proc_ctr_info *c, size_t n);
+
+/* A runtime socket to ask. */
+struct proc_ctr_socket {
+	const char *path; /* unix socket serving the Docker Engine API */
+	uint8_t type;	  /* PROC_CT_DOCKER or PROC_CT_PODMAN */
+};
+
+struct proc_ctr_opts {
+	struct proc_ctr_socket sockets[PROC_CTR_MAX_SOCKETS];
+	unsigned nsockets;
+	unsigned timeout_ms;	 /* whole request deadline; 0 = 1000 */
+	unsigned refresh_ms;	 /* full refresh (renames, removals, retries); 0 = 30000 */
+	unsigned min_refresh_ms; /* between refreshes asked for by misses; 0 = 500 */
+	/* one line per change of a runtime's reachability; called on the client
+	 * thread; NULL = silent */
+	void (*log)(void *arg, const char *msg);
+	void *log_arg;
+};
+
+/* Counters of a client (any thread, a snapshot). */
+struct proc_ctr_stats {
+	uint64_t refreshes;  /* list refreshes done */
+	uint64_t requests;   /* HTTP requests sent */
+	uint64_t errors;     /* requests that failed (connect, timeout, HTTP, JSON) */
+	uint64_t containers; /* containers in the cache (gauge) */
+	uint64_t unknown;    /* ids no runtime knows (gauge) */
+	uint64_t signals;    /* refreshes asked for by workers' misses */
+};
+
+struct proc_ctr_client;
+
+/*
+ * Start the background client on @t: one thread, which makes a first
+ * refresh at once. Returns without waiting for any runtime. NULL + errno
+ * (EINVAL: no socket or a path too long for a unix socket; ENOMEM, EAGAIN).
+ * Controlling thread; stop it before proc_table_destroy(t).
+ */
+struct proc_ctr_client *proc_ctr_client_start(struct proc_table *t,
+					      const struct proc_ctr_opts *o);
+/* Stop and join the thread (bounded by one request's deadline); accepts
+ * NULL. The cache keeps what it had. Controlling thread. */
+void proc_ctr_client_stop(struct proc_ctr_client *c);
+void proc_ctr_client_stats(const struct proc_ctr_client *c, struct proc_ctr_stats *out);
+
 /* ---- users and groups (read-mostly, any worker reads) -------------------- */
 
 struct proc_user {

@@ -1,7 +1,7 @@
 /*
  * state_int.h - internals of the thread/process table shared by the files of
- * src/state/ (table.c, fd.c, users.c, container.c). Nothing here is part of
- * the module's interface.
+ * src/state/ (table.c, fd.c, users.c, container.c, container_rt.c). Nothing
+ * here is part of the module's interface.
  *
  * Field groups in each struct are marked with who reads and writes them:
  *   [ro]    immutable once published (any worker reads, plain loads are fine
@@ -184,6 +184,7 @@ struct proc_thread {
 };
 
 struct proc_users; /* users.c */
+struct ctr_snap;   /* container_rt.c */
 
 struct proc_table {
 	struct cds_lfht *index;
@@ -196,6 +197,12 @@ struct proc_table {
 	alignas(CACHELINE) uint32_t nworkers;
 	struct proc_users *users;  /* release/acquire */
 	pthread_mutex_t users_lock; /* serialises user/group writers */
+	struct ctr_snap *ctr;	    /* release/acquire: container metadata */
+	pthread_mutex_t ctr_lock;   /* serialises container metadata writers */
+	/* a short id (as ctr_key) a worker missed, 0 = none: written by a worker
+	 * only when 0, cleared by the client; alone on its line */
+	alignas(CACHELINE) uint64_t ctr_want;
+	alignas(CACHELINE) char ctr_pad_;
 	struct proc_worker *workers; /* max_workers, each on its own lines */
 };
 

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "state/ctr_int.h"
 #include "state/state_int.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -1321,6 +1322,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 		t->chunk = 64;
 	ST(proc_poison, cfg->poison ? 1 : 0);
 	pthread_mutex_init(&t->users_lock, NULL);
+	pthread_mutex_init(&t->ctr_lock, NULL);
 	t->workers = aligned_alloc(CACHELINE, t->max_workers * sizeof(*t->workers));
 	t->index = cds_lfht_new(1ul << 16, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	t->forks = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
@@ -1331,6 +1333,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 			cds_lfht_destroy(t->forks, NULL);
 		free(t->workers);
 		pthread_mutex_destroy(&t->users_lock);
+		pthread_mutex_destroy(&t->ctr_lock);
 		free(t);
 		errno = ENOMEM;
 		return NULL;
@@ -1401,7 +1404,9 @@ void proc_table_destroy(struct proc_table *t)
 	proc_fdshare_destroy(t);
 	cds_lfht_destroy(t->forks, NULL);
 	proc_users_free_all(t);
+	proc_ctr_free_all(t);
 	pthread_mutex_destroy(&t->users_lock);
+	pthread_mutex_destroy(&t->ctr_lock);
 	free(t->workers);
 	free(t);
 }

@@ -24,6 +24,7 @@
 
 #include "abi/event_table.h"
 #include "capture/capture.h"
+#include "state/ctr_int.h"
 #include "state/update_int.h"
 
 /* libs constants (driver/ppm_events_public.h) the parsers test */
@@ -1412,6 +1413,41 @@ static int on_group_added(struct proc_worker *w, const struct evt *ev)
 	return proc_groups_add(w->t, &pg, 1);
 }
 
+/*
+ * A capture's container metadata (libs writes one event per known container
+ * when a capture starts, and one when a container appears): the JSON events
+ * carry what libs knew, the old "container" event id, type, name and image.
+ * Any worker that applies one adds it to the shared cache; rare, so the copy
+ * of the cache it costs does not matter.
+ */
+static int on_container(struct proc_worker *w, const struct evt *ev)
+{
+	struct proc_ctr_info ci;
+	size_t len;
+
+	if (ev->hdr->type == EVT_CONTAINER_E) {
+		memset(&ci, 0, sizeof(ci));
+		snprintf(ci.id, sizeof(ci.id), "%s", evt_param_str(ev, 0));
+		ci.type = ctr_type_from_libs((int64_t)evt_param_u64(ev, 1, UINT64_MAX));
+		snprintf(ci.name, sizeof(ci.name), "%s", evt_param_str(ev, 2));
+		snprintf(ci.image, sizeof(ci.image), "%s", evt_param_str(ev, 3));
+		ci.privileged = -1;
+	} else {
+		if (ev->nparams < 1)
+			return -EINVAL;
+		len = ev->plen[0];
+		while (len && !ev->param[0][len - 1])
+			len--;
+		if (ctr_capture_json((const char *)ev->param[0], len, &ci, NULL, 0) < 0) {
+			UPD_INC(w, ev_bad_params);
+			return -EINVAL;
+		}
+	}
+	if (strlen(ci.id) != PROC_CONTAINER_ID_LEN)
+		return -EINVAL;
+	return proc_ctr_put(w->t, &ci, 1);
+}
+
 static bool is_clone_exit(uint16_t t)
 {
 	return t == EVT_SYSCALL_CLONE_20_X || t == EVT_SYSCALL_FORK_20_X ||
@@ -1472,6 +1508,9 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 			return on_user_added(w, ev);
 		if (type == EVT_GROUP_ADDED_E || type == EVT_GROUP_ADDED_X)
 			return on_group_added(w, ev);
+		if (type == EVT_CONTAINER_E || type == EVT_CONTAINER_JSON_E ||
+		    type == EVT_CONTAINER_JSON_2_E)
+			return on_container(w, ev);
 		return 0;
 	}
 	/* process-shaping exits create or replace the thread before lookups */
