@@ -1,26 +1,32 @@
 #!/bin/bash
 # section_live.sh - live drops under a syscall storm: the engine attached to
-# the eBPF probe with falco_rules.yaml, in the reference engine's layout
-# (--partition cpu: one consumer) and partitioned (--partition tgid
+# the eBPF probe with falco_rules.yaml and every handled syscall sent (-A),
+# in the reference engine's layout (--partition cpu: a ring per cpu, ONE
+# consumer merging them by time) and partitioned (--partition tgid
 # --workers 2), while bench/storm offers an increasing rate of syscalls
-# (openat/read/close loops and loopback connects). Per mode and rate: events
-# the probe produced (kernel counters: written + dropped), processed by the
-# engine, dropped, drop %. Finds the first rate at which the single consumer
-# drops more than 1% and compares the partitioned drops there. Writes the
-# plot data to docs/img/live_drops.dat and, with gnuplot, docs/img/live_drops.png.
-# Prints markdown. Honours QUICK (fewer rates, shorter storms).
+# (openat/read/close loops and loopback connects). Two hosts: "normal" (the
+# engine at the storm's priority, 4 storm processes) and "busy" (8 storm
+# processes and the engine at nice 19: the workload saturates the cpus and
+# the agent gets what the scheduler leaves it, as on a loaded server). Per
+# host, mode and rate: events the probe produced (kernel counters: written +
+# dropped), processed by the engine, dropped, drop %. Finds the first rate at
+# which the single consumer drops more than 1% and compares the partitioned
+# drops there. Writes the plot data to docs/img/live_drops.dat and, with
+# gnuplot, docs/img/live_drops.png. Prints markdown. Honours QUICK (fewer
+# rates, shorter storms).
 set -euo pipefail
 : "${BUILD:=build}" "${FIXTURES:=$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}"
 QUICK=${QUICK:-}
 P="$BUILD/peregrine"
 S="$BUILD/bench/storm"
 RULES="$FIXTURES/rules/falco_rules.yaml"
-PROCS=4
 if [ -n "$QUICK" ]; then
-	RATES="100000 400000 0" SECS=2
+	RATES="100000 400000 0" SECS=1.5
 else
-	RATES="50000 100000 200000 400000 800000 0" SECS=5
+	RATES="50000 100000 200000 400000 0" SECS=3
 fi
+HOSTS="normal busy"
+declare -A NICE=([normal]=0 [busy]=19) PROCS=([normal]=4 [busy]=8)
 DAT=docs/img/live_drops.dat
 PNG=docs/img/live_drops.png
 mkdir -p docs/img
@@ -48,15 +54,15 @@ print(j["events"], j.get("kernel_events", -1), j["kernel_drops"])'
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
-# one_run MODE RATE: prints "offered produced processed dropped"
+# one_run HOST MODE RATE: prints "offered produced processed dropped"
 one_run() {
 	local args log="$tmp/eng.log" b a storm n
-	case $1 in
+	case $2 in
 	cpu) args=(--partition cpu) ;;
 	tgid) args=(--partition tgid --workers 2) ;;
 	esac
 	: >"$log"
-	"$P" -r "$RULES" "${args[@]}" -M $((SECS + 60)) --stats-interval 0.2 \
+	nice -n "${NICE[$1]}" "$P" -r "$RULES" -A "${args[@]}" -M 120 --stats-interval 0.2 \
 		-o stdout_output.enabled=false 2>"$log" &
 	eng_pid=$!
 	# live once two stats lines are out: probe attached, /proc scanned
@@ -72,7 +78,7 @@ one_run() {
 		return 1
 	fi
 	b=$(stat_line "$log" last | counters)
-	storm=$("$S" --procs $PROCS --reads 8 --seconds "$SECS" --rate "$2")
+	storm=$("$S" --procs "${PROCS[$1]}" --reads 8 --seconds "$SECS" --rate "$3")
 	sleep 0.3
 	kill -INT "$eng_pid"
 	wait "$eng_pid" || true
@@ -86,25 +92,31 @@ one_run() {
 }
 
 declare -A OFF PROD PROC DROP PCT
-for mode in cpu tgid; do
-	for r in $RATES; do
-		echo "section_live: $mode at ${r/#0/unlimited} syscalls/s" >&2
-		line=$(one_run $mode "$r")
-		read -r OFF[$mode.$r] PROD[$mode.$r] PROC[$mode.$r] DROP[$mode.$r] <<<"$line"
-		PCT[$mode.$r]=$(awk -v d="${DROP[$mode.$r]}" -v p="${PROD[$mode.$r]}" \
-			'BEGIN {printf "%.2f", (p > 0) ? 100 * d / p : 0}')
+for h in $HOSTS; do
+	for mode in cpu tgid; do
+		for r in $RATES; do
+			k=$h.$mode.$r
+			echo "section_live: $h host, $mode at ${r/#0/unlimited} syscalls/s" >&2
+			line=$(one_run "$h" $mode "$r")
+			read -r OFF[$k] PROD[$k] PROC[$k] DROP[$k] <<<"$line"
+			PCT[$k]=$(awk -v d="${DROP[$k]}" -v p="${PROD[$k]}" \
+				'BEGIN {printf "%.2f", (p > 0) ? 100 * d / p : 0}')
+		done
 	done
 done
 
 {
 	echo "# live drops: storm rate vs drop % (bench/section_live.sh, $(date -u +%Y-%m-%dT%H:%MZ))"
-	echo "# mode target_rate offered_rate produced processed dropped drop_pct"
-	for mode in cpu tgid; do
-		for r in $RATES; do
-			echo "$mode $r ${OFF[$mode.$r]} ${PROD[$mode.$r]} ${PROC[$mode.$r]} ${DROP[$mode.$r]} ${PCT[$mode.$r]}"
+	echo "# host mode target_rate offered_rate produced processed dropped drop_pct"
+	for h in $HOSTS; do
+		for mode in cpu tgid; do
+			for r in $RATES; do
+				k=$h.$mode.$r
+				echo "$h $mode $r ${OFF[$k]} ${PROD[$k]} ${PROC[$k]} ${DROP[$k]} ${PCT[$k]}"
+			done
+			echo
+			echo
 		done
-		echo
-		echo
 	done
 } >"$DAT"
 plotted=
@@ -112,71 +124,85 @@ if command -v gnuplot >/dev/null; then
 	gnuplot <<EOF && plotted=1 || true
 set terminal pngcairo size 800,480 font "sans,10" noenhanced
 set output "$PNG"
-set title "Live drops under a syscall storm (falco_rules.yaml, $(nproc) cores shared with the storm)"
+set title "Live drops under a syscall storm (falco_rules.yaml, -A, $(nproc) cores shared with the storm)"
 set xlabel "offered rate (syscalls/s, measured by storm)"
 set ylabel "events dropped (%)"
 set key top left
 set grid
 set yrange [0:*]
-plot "$DAT" index 0 using 3:7 smooth unique with linespoints lw 2 pt 7 title "--partition cpu (1 consumer)", \
-     "$DAT" index 1 using 3:7 smooth unique with linespoints lw 2 pt 5 title "--partition tgid --workers 2"
+plot "$DAT" index 0 using 4:8 smooth unique with linespoints lw 2 pt 7 title "normal host: --partition cpu (1 consumer)", \
+     "$DAT" index 1 using 4:8 smooth unique with linespoints lw 2 pt 5 title "normal host: --partition tgid --workers 2", \
+     "$DAT" index 2 using 4:8 smooth unique with linespoints lw 2 pt 6 dt 2 title "busy host: --partition cpu (1 consumer)", \
+     "$DAT" index 3 using 4:8 smooth unique with linespoints lw 2 pt 4 dt 2 title "busy host: --partition tgid --workers 2"
 EOF
 fi
 
 echo "## Live drops under a syscall storm (probe + engine, falco_rules.yaml)"
 echo
-echo "What: \`peregrine -r falco_rules.yaml --partition cpu\` (the reference engine's layout:"
-echo "one consumer) and \`--partition tgid --workers 2\`, live, alerts not printed, while"
-echo "\`storm --procs $PROCS --reads 8 --seconds $SECS --rate R\` offers R syscalls/s (openat,"
-echo "8 reads of 512 bytes and close of small files, and every 16th round a non-blocking"
-echo "connect to its own listener on 127.0.0.1; R = unlimited: as fast as it can); every"
-echo "syscall of the storm but setsockopt is traced. Produced = the probe's kernel counters"
-echo "(events written + dropped), processed = the engine's stats, both as differences over"
-echo "the storm (other processes on the host count too). One run per cell."
+echo "What: \`peregrine -r falco_rules.yaml -A --partition cpu\` (the reference engine's layout:"
+echo "a ring per cpu, ONE consumer merging them by time) and \`-A --partition tgid --workers 2\`,"
+echo "live, alerts not printed, while \`storm --procs P --reads 8 --seconds $SECS --rate R\` offers"
+echo "R syscalls/s (openat, 8 reads of 512 bytes and close of small files, and every 16th round a"
+echo "non-blocking connect to its own listener on 127.0.0.1; R = unlimited: as fast as it can);"
+echo "\`-A\` sends every syscall the probe handles, so every syscall of the storm but setsockopt"
+echo "is an event. Produced = the probe's kernel counters (events written + dropped), processed"
+echo "= the engine's stats, both as differences over the storm (other processes on the host"
+echo "count too). One run per cell. Two hosts:"
+echo
+echo "- *normal*: 4 storm processes, the engine at the same priority;"
+echo "- *busy*: 8 storm processes and the engine under \`nice -n 19\`: the workload saturates"
+echo "  both cores and the agent runs on what the scheduler leaves it, as on a loaded server."
+echo "  One consumer thread gets one thread's share; two workers get two (and both cores)."
 echo
 echo "The machine has $(nproc) cores: the storm, the engine's workers and the kernel side of"
-echo "the probe all share them (see the load average at the top of this page),"
-echo "so \"offered\" is what the storm achieved next to the engine, not a free-running rate."
+echo "the probe all share them, so \"offered\" is what the storm achieved next to the engine,"
+echo "not a free-running rate."
 echo
-echo "| mode | target rate | offered (storm) | produced | processed | dropped | drop % |"
-echo "|---|---|---|---|---|---|---|"
-for mode in cpu tgid; do
-	for r in $RATES; do
-		printf "| %s | %s | %s | %s | %s | %s | %s |\n" "$mode" "${r/#0/unlimited}" \
-			"${OFF[$mode.$r]}" "${PROD[$mode.$r]}" "${PROC[$mode.$r]}" \
-			"${DROP[$mode.$r]}" "${PCT[$mode.$r]}"
+echo "| host | mode | target rate | offered (storm) | produced | processed | dropped | drop % |"
+echo "|---|---|---|---|---|---|---|---|"
+for h in $HOSTS; do
+	for mode in cpu tgid; do
+		for r in $RATES; do
+			k=$h.$mode.$r
+			printf "| %s | %s | %s | %s | %s | %s | %s | %s |\n" "$h" "$mode" "${r/#0/unlimited}" \
+				"${OFF[$k]}" "${PROD[$k]}" "${PROC[$k]}" "${DROP[$k]}" "${PCT[$k]}"
+		done
 	done
 done
 echo
-first=
-for r in $RATES; do
-	if awk -v p="${PCT[cpu.$r]}" 'BEGIN {exit !(p > 1)}'; then
-		first=$r
-		break
+for h in $HOSTS; do
+	first=
+	for r in $RATES; do
+		if awk -v p="${PCT[$h.cpu.$r]}" 'BEGIN {exit !(p > 1)}'; then
+			first=$r
+			break
+		fi
+	done
+	if [ -z "$first" ]; then
+		echo "- *$h* host: the single consumer never dropped more than 1%: the storm could not"
+		echo "  offer more than one consumer processes here."
+		continue
 	fi
-done
-if [ -n "$first" ]; then
-	dc=${DROP[cpu.$first]} dt=${DROP[tgid.$first]}
+	dc=${DROP[$h.cpu.$first]} dt=${DROP[$h.tgid.$first]}
 	if [ "$dt" -gt 0 ]; then
-		x=$(awk -v a="$dc" -v b="$dt" 'BEGIN {printf "%.1fx", a / b}')
+		x="$(awk -v a="$dc" -v b="$dt" 'BEGIN {printf "%.1fx", a / b}') fewer"
 	else
-		x="none dropped,"
+		x="none dropped"
 	fi
 	ok=$(awk -v a="$dc" -v b="$dt" 'BEGIN {print (a >= 10 * b) ? "met" : "**missed**"}')
-	echo "The single consumer first drops more than 1% at **${first/#0/unlimited}** syscalls/s"
-	echo "(${PCT[cpu.$first]}%, $dc events); there the partitioned engine drops"
-	[ "$dt" -gt 0 ] && x="$x fewer,"
-	echo "${PCT[tgid.$first]}% ($dt events): **$x** (target >= 10x fewer: $ok). One run per"
-	echo "cell: which side of 1% a rate falls on moves from run to run on a shared machine."
-else
-	echo "The single consumer never dropped more than 1% in this sweep: the storm could not"
-	echo "offer more than it processes on this machine."
-fi
+	echo "- *$h* host: the single consumer first drops more than 1% at **${first/#0/unlimited}**"
+	echo "  syscalls/s (${PCT[$h.cpu.$first]}%, $dc events); there the partitioned engine drops"
+	echo "  ${PCT[$h.tgid.$first]}% ($dt events): **$x** (target >= 10x fewer: $ok)."
+done
+echo
+echo "One run per cell: which side of 1% a rate falls on moves from run to run on a shared"
+echo "machine. At exit both modes detach the probe and drain their rings, so processed equals"
+echo "the kernel's events written."
 echo
 if [ -n "$plotted" ]; then
 	echo "![drop % vs offered rate]($(basename "$(dirname "$PNG")")/$(basename "$PNG"))"
 	echo
 fi
-echo "Plot data: \`$DAT\` (gnuplot index 0 = cpu, 1 = tgid; columns: mode, target, offered,"
-echo "produced, processed, dropped, drop %)."
+echo "Plot data: \`$DAT\` (gnuplot indexes 0-3 = normal cpu, normal tgid, busy cpu, busy tgid;"
+echo "columns: host, mode, target, offered, produced, processed, dropped, drop %)."
 echo
