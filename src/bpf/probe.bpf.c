@@ -333,34 +333,35 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 
 /* ---- kernel facts ------------------------------------------------------- */
 
+/* Argument @i of the syscall. @regs is the tracepoint's BTF-typed pointer:
+ * a direct load, no helper call. */
 static __always_inline unsigned long sc_arg(struct pt_regs *regs, int i)
 {
 	switch (i) {
 	case 0:
-		return BPF_CORE_READ(regs, di);
+		return regs->di;
 	case 1:
-		return BPF_CORE_READ(regs, si);
+		return regs->si;
 	case 2:
-		return BPF_CORE_READ(regs, dx);
+		return regs->dx;
 	case 3:
-		return BPF_CORE_READ(regs, r10);
+		return regs->r10;
 	case 4:
-		return BPF_CORE_READ(regs, r8);
+		return regs->r8;
 	default:
-		return BPF_CORE_READ(regs, r9);
+		return regs->r9;
 	}
 }
 
+/* The file of @fd in @t's table (@t a BTF pointer, e.g. the current task). */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = t->files->fdt;
 	struct file *f = NULL;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 
@@ -828,26 +829,38 @@ struct {
 #undef X
 };
 
+/* 1 for the syscall ids that have a handler (rodata: a plain load). */
+static const volatile __u8 handled_ids[PRB_NSYSCALLS] = {
+#define X(name) [__NR_##name] = 1,
+	PRB_SYSCALLS(X)
+#undef X
+};
+
+/* Runs on every syscall exit of the host, so the common case (a syscall
+ * nobody selected) must cost next to nothing: the syscall id and the task's
+ * status are direct loads through the BTF-typed pointers tp_btf gives (no
+ * helper call), the selection is an inlined array lookup, and the helper
+ * calls come only after it. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 	__u32 key = nr;
 	__u8 *on;
 
-	if (self_tgid && tgid == self_tgid)
+	if ((__u64)nr >= PRB_NSYSCALLS)
 		return 0;
-	if (nr < 0 || nr >= PRB_NSYSCALLS)
-		return 0;
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
-		return 0; /* ia32 numbering is not handled yet */
 	if (!all_syscalls) {
 		on = bpf_map_lookup_elem(&interesting, &key);
 		if (!on || !*on)
 			return 0;
+	} else if (!handled_ids[key & (PRB_NSYSCALLS - 1)]) {
+		return 0;
 	}
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT)
+		return 0; /* ia32 numbering is not handled yet */
 	bpf_tail_call(ctx, &handlers, key);
 	return 0;
 }
