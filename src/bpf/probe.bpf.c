@@ -288,13 +288,30 @@ static __always_inline __u32 ring_of(__u64 pid_tgid)
 {
 	__u32 key;
 
+	if (n_rings <= 1)
+		return 0; /* a known constant at load: no hash, no division */
 	if (part_mode == PRB_PART_CPU)
 		key = bpf_get_smp_processor_id();
 	else if (part_mode == PRB_PART_TID)
 		key = prb_part_hash((__u32)pid_tgid);
 	else
 		key = prb_part_hash(pid_tgid >> 32);
-	return n_rings ? key % n_rings : 0;
+	return key % n_rings;
+}
+
+/* Whether this event wakes the ring's consumer. Looking at how much waits
+ * in the ring reads the consumer's position, a cache line the consumer's
+ * cpu keeps writing, so it is done once every PRB_WAKE_EVERY events of this
+ * cpu; the consumer polls every PRB_POLL_TICK_MS anyway (live.h). */
+#define PRB_WAKE_EVERY 64u
+static __always_inline __u64 wake_flags(void *ring, const struct prb_ring_counters *c)
+{
+	if (!wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	if ((c->events & (PRB_WAKE_EVERY - 1)) == 0 &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 /* Finish the header and copy the event into its ring. */
@@ -322,10 +339,7 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 		c->drops++;
 		return;
 	}
-	if (bpf_ringbuf_output(ring, s->data, len,
-			       wakeup_bytes && bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) < wakeup_bytes
-				       ? BPF_RB_NO_WAKEUP
-				       : BPF_RB_FORCE_WAKEUP))
+	if (bpf_ringbuf_output(ring, s->data, len, wake_flags(ring, c)))
 		c->drops++;
 	else
 		c->events++;
@@ -352,6 +366,13 @@ static __always_inline unsigned long sc_arg(struct pt_regs *regs, int i)
 		return regs->r9;
 	}
 }
+
+/* bpf_rdonly_cast (kernel 6.2+): turn a kernel pointer read as a number
+ * (e.g. with bpf_probe_read_kernel) back into a BTF pointer, so its fields
+ * are plain loads (faults read as 0) instead of one helper call each. The
+ * verifier replaces the call with a register move. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define prb_btf(p, type) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
 
 /* The file of @fd in @t's table (@t a BTF pointer, e.g. the current task). */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
@@ -1094,11 +1115,19 @@ HANDLER(x_vfork)
 static __always_inline void ev_dev_ino(struct prb_scratch *s, long fd, __u32 *created)
 {
 	struct file *f = fd >= 0 ? fd_file(bpf_get_current_task_btf(), fd) : NULL;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino;
 
-	*created = f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) ? PPM_O_F_CREATED : 0;
-	ev_u32(s, ino ? encode_dev(BPF_CORE_READ(ino, i_sb, s_dev)) : 0);
-	ev_u64(s, ino ? BPF_CORE_READ(ino, i_ino) : 0);
+	if (!f) {
+		*created = 0;
+		ev_u32(s, 0);
+		ev_u64(s, 0);
+		return;
+	}
+	f = prb_btf(f, struct file);
+	ino = f->f_inode;
+	*created = (f->f_mode & FMODE_CREATED) ? PPM_O_F_CREATED : 0;
+	ev_u32(s, ino ? encode_dev(ino->i_sb->s_dev) : 0);
+	ev_u64(s, ino ? ino->i_ino : 0);
 }
 
 /* Patch the flags parameter written @back bytes before the current position,
