@@ -72,6 +72,7 @@ for _ in $(seq "$NRUNS"); do
 		if [ "$mode" != none ]; then
 			[ "$mode" = rules ] && cp "$tmp/po.err" "$tmp/selected"
 			probe_stop
+			[ "$mode" = all ] && nall=$(jget nselected <"$tmp/po.json")
 		fi
 	done
 done
@@ -105,7 +106,7 @@ echo "state or rules) is pinned to cpu 0. Figure: the storm's own CPU time (user
 echo "where the probe's programs run) per syscall, median of $NRUNS runs per cell, runs"
 echo "interleaved; the wall-clock rate is shown too but moves with whatever else runs on"
 echo "the machine (see the load average at the top of this page). Selections:"
-echo "*all* = every syscall the probe handles (50); *rules* = the $nsel that"
+echo "*all* = every syscall the probe handles ($nall); *rules* = the $nsel that"
 echo "falco_rules.yaml and the process/fd state need (\`probe_only --select rules\`)."
 echo
 echo "| load | probe | ns/syscall (CPU) | added ns | CPU rate ratio (probe / none) | wall syscalls/s |"
@@ -130,8 +131,8 @@ echo "  **$a_io_all ns** (target <= 150 ns: $(verdict "$a_io_all" 150))."
 echo "- Added per traced syscall with the rules selection (io loop, read untraced;"
 echo "  (added - untraced share x untraced cost) / traced share): **$a_traced_rules ns**."
 echo "- Added per untraced syscall (getppid): **$a_null_rules ns** filtered by the selection"
-echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's tail"
-echo "  call finds no handler) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
+echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's table"
+echo "  of handled ids says no) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
 echo
 echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."

@@ -288,13 +288,30 @@ static __always_inline __u32 ring_of(__u64 pid_tgid)
 {
 	__u32 key;
 
+	if (n_rings <= 1)
+		return 0; /* a known constant at load: no hash, no division */
 	if (part_mode == PRB_PART_CPU)
 		key = bpf_get_smp_processor_id();
 	else if (part_mode == PRB_PART_TID)
 		key = prb_part_hash((__u32)pid_tgid);
 	else
 		key = prb_part_hash(pid_tgid >> 32);
-	return n_rings ? key % n_rings : 0;
+	return key % n_rings;
+}
+
+/* Whether this event wakes the ring's consumer. Looking at how much waits
+ * in the ring reads the consumer's position, a cache line the consumer's
+ * cpu keeps writing, so it is done once every PRB_WAKE_EVERY events of this
+ * cpu; the consumer polls every PRB_POLL_TICK_MS anyway (live.h). */
+#define PRB_WAKE_EVERY 64u
+static __always_inline __u64 wake_flags(void *ring, const struct prb_ring_counters *c)
+{
+	if (!wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	if ((c->events & (PRB_WAKE_EVERY - 1)) == 0 &&
+	    bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) >= wakeup_bytes)
+		return BPF_RB_FORCE_WAKEUP;
+	return BPF_RB_NO_WAKEUP;
 }
 
 /* Finish the header and copy the event into its ring. */
@@ -322,10 +339,7 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 		c->drops++;
 		return;
 	}
-	if (bpf_ringbuf_output(ring, s->data, len,
-			       wakeup_bytes && bpf_ringbuf_query(ring, BPF_RB_AVAIL_DATA) < wakeup_bytes
-				       ? BPF_RB_NO_WAKEUP
-				       : BPF_RB_FORCE_WAKEUP))
+	if (bpf_ringbuf_output(ring, s->data, len, wake_flags(ring, c)))
 		c->drops++;
 	else
 		c->events++;
@@ -333,34 +347,42 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 
 /* ---- kernel facts ------------------------------------------------------- */
 
+/* Argument @i of the syscall. @regs is the tracepoint's BTF-typed pointer:
+ * a direct load, no helper call. */
 static __always_inline unsigned long sc_arg(struct pt_regs *regs, int i)
 {
 	switch (i) {
 	case 0:
-		return BPF_CORE_READ(regs, di);
+		return regs->di;
 	case 1:
-		return BPF_CORE_READ(regs, si);
+		return regs->si;
 	case 2:
-		return BPF_CORE_READ(regs, dx);
+		return regs->dx;
 	case 3:
-		return BPF_CORE_READ(regs, r10);
+		return regs->r10;
 	case 4:
-		return BPF_CORE_READ(regs, r8);
+		return regs->r8;
 	default:
-		return BPF_CORE_READ(regs, r9);
+		return regs->r9;
 	}
 }
 
+/* bpf_rdonly_cast (kernel 6.2+): turn a kernel pointer read as a number
+ * (e.g. with bpf_probe_read_kernel) back into a BTF pointer, so its fields
+ * are plain loads (faults read as 0) instead of one helper call each. The
+ * verifier replaces the call with a register move. */
+extern void *bpf_rdonly_cast(const void *obj, __u32 btf_id) __ksym;
+#define prb_btf(p, type) ((type *)bpf_rdonly_cast((p), bpf_core_type_id_kernel(type)))
+
+/* The file of @fd in @t's table (@t a BTF pointer, e.g. the current task). */
 static __always_inline struct file *fd_file(struct task_struct *t, long fd)
 {
-	struct fdtable *fdt = BPF_CORE_READ(t, files, fdt);
-	struct file **fds;
+	struct fdtable *fdt = t->files->fdt;
 	struct file *f = NULL;
 
-	if (!fdt || fd < 0 || fd >= BPF_CORE_READ(fdt, max_fds))
+	if (fd < 0 || fd >= fdt->max_fds)
 		return NULL;
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&f, sizeof(f), &fds[fd]);
+	bpf_probe_read_kernel(&f, sizeof(f), &fdt->fd[fd]);
 	return f;
 }
 
@@ -828,26 +850,38 @@ struct {
 #undef X
 };
 
+/* 1 for the syscall ids that have a handler (rodata: a plain load). */
+static const volatile __u8 handled_ids[PRB_NSYSCALLS] = {
+#define X(name) [__NR_##name] = 1,
+	PRB_SYSCALLS(X)
+#undef X
+};
+
+/* Runs on every syscall exit of the host, so the common case (a syscall
+ * nobody selected) must cost next to nothing: the syscall id and the task's
+ * status are direct loads through the BTF-typed pointers tp_btf gives (no
+ * helper call), the selection is an inlined array lookup, and the helper
+ * calls come only after it. */
 SEC("tp_btf/sys_exit")
 int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
-	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	long nr = BPF_CORE_READ(regs, orig_ax);
+	long nr = regs->orig_ax;
 	__u32 key = nr;
 	__u8 *on;
 
-	if (self_tgid && tgid == self_tgid)
+	if ((__u64)nr >= PRB_NSYSCALLS)
 		return 0;
-	if (nr < 0 || nr >= PRB_NSYSCALLS)
-		return 0;
-	if (BPF_CORE_READ(t, thread_info.status) & TS_COMPAT)
-		return 0; /* ia32 numbering is not handled yet */
 	if (!all_syscalls) {
 		on = bpf_map_lookup_elem(&interesting, &key);
 		if (!on || !*on)
 			return 0;
+	} else if (!handled_ids[key & (PRB_NSYSCALLS - 1)]) {
+		return 0;
 	}
+	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+		return 0;
+	if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT)
+		return 0; /* ia32 numbering is not handled yet */
 	bpf_tail_call(ctx, &handlers, key);
 	return 0;
 }
@@ -1081,11 +1115,19 @@ HANDLER(x_vfork)
 static __always_inline void ev_dev_ino(struct prb_scratch *s, long fd, __u32 *created)
 {
 	struct file *f = fd >= 0 ? fd_file(bpf_get_current_task_btf(), fd) : NULL;
-	struct inode *ino = BPF_CORE_READ(f, f_inode);
+	struct inode *ino;
 
-	*created = f && (BPF_CORE_READ(f, f_mode) & FMODE_CREATED) ? PPM_O_F_CREATED : 0;
-	ev_u32(s, ino ? encode_dev(BPF_CORE_READ(ino, i_sb, s_dev)) : 0);
-	ev_u64(s, ino ? BPF_CORE_READ(ino, i_ino) : 0);
+	if (!f) {
+		*created = 0;
+		ev_u32(s, 0);
+		ev_u64(s, 0);
+		return;
+	}
+	f = prb_btf(f, struct file);
+	ino = f->f_inode;
+	*created = (f->f_mode & FMODE_CREATED) ? PPM_O_F_CREATED : 0;
+	ev_u32(s, ino ? encode_dev(ino->i_sb->s_dev) : 0);
+	ev_u64(s, ino ? ino->i_ino : 0);
 }
 
 /* Patch the flags parameter written @back bytes before the current position,
@@ -1350,6 +1392,39 @@ HANDLER(x_socket)
 	return 0;
 }
 
+/* socketpair: res fd1 fd2 source peer domain type proto; source and peer
+ * are the kernel addresses of the two unix sockets (libs). */
+HANDLER(x_socketpair)
+{
+	struct prb_scratch *s = ev_begin(EVT_SOCKET_SOCKETPAIR_X, 8);
+	__s32 fds[2] = { -1, -1 };
+	struct file *f;
+	struct socket *sock;
+	struct sock *sk = NULL;
+	__u64 peer = 0;
+
+	if (!s)
+		return 0;
+	if (ret == 0) {
+		bpf_probe_read_user(fds, sizeof(fds), (const void *)sc_arg(regs, 3));
+		f = fd_file(bpf_get_current_task_btf(), fds[0]);
+		sock = f ? BPF_CORE_READ(f, private_data) : NULL;
+		sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
+		if (sk)
+			peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
+	}
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)fds[0]);
+	ev_u64(s, (__s64)fds[1]);
+	ev_u64(s, (__u64)sk);
+	ev_u64(s, peer);
+	ev_u32(s, (__u8)sc_arg(regs, 0)); /* AF_UNIX equals PPM_AF_UNIX */
+	ev_u32(s, sc_arg(regs, 1));
+	ev_u32(s, sc_arg(regs, 2));
+	ev_submit(s);
+	return 0;
+}
+
 HANDLER(x_connect)
 {
 	struct prb_scratch *s = ev_begin(EVT_SOCKET_CONNECT_X, 4);
@@ -1507,6 +1582,38 @@ HANDLER(x_dup3)
 	return 0;
 }
 
+/* libs fcntl_cmd_to_scap(): F_* (x86_64) -> PPM_FCNTL_*, in pairs; 0
+ * (PPM_FCNTL_UNKNOWN) for the rest. */
+static __always_inline __u8 fcntl_cmd_to_ppm(__u64 cmd)
+{
+	static const __u16 map[][2] = {
+		{ 0, 1 },     { 1, 2 },	    { 2, 3 },	  { 3, 4 },	{ 4, 5 },     { 5, 6 },
+		{ 6, 8 },     { 7, 9 },	    { 8, 10 },	  { 9, 12 },	{ 10, 13 },   { 11, 15 },
+		{ 15, 21 },   { 16, 22 },   { 36, 30 },	  { 37, 31 },	{ 38, 32 },   { 1024, 23 },
+		{ 1025, 24 }, { 1026, 27 }, { 1029, 25 }, { 1030, 26 }, { 1031, 28 }, { 1032, 29 },
+	};
+	__u8 r = 0;
+
+	for (int i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++)
+		if (cmd == map[i][0])
+			r = map[i][1];
+	return r;
+}
+
+HANDLER(x_fcntl)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FCNTL_X, 4);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
+	ev_u8(s, fcntl_cmd_to_ppm(sc_arg(regs, 1)));
+	ev_u64(s, sc_arg(regs, 2));
+	ev_submit(s);
+	return 0;
+}
+
 /* res + one user path + mode: chmod, mkdir. */
 static __always_inline int ev_path_mode(struct pt_regs *regs, long ret, __u16 type, __u32 mode)
 {
@@ -1583,6 +1690,31 @@ HANDLER(x_unlink)
 		return 0;
 	ev_u64(s, ret);
 	ev_str(s, (const void *)sc_arg(regs, 0), PRB_PATH_MAX, true);
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_chdir)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CHDIR_X, 2);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_str(s, (const void *)sc_arg(regs, 0), PRB_PATH_MAX, true);
+	ev_submit(s);
+	return 0;
+}
+
+/* res + the fd argument: fchdir. */
+HANDLER(x_fchdir)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FCHDIR_X, 2);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
 	ev_submit(s);
 	return 0;
 }
@@ -1711,6 +1843,106 @@ HANDLER(x_setresgid)
 	return ev_ids(regs, ret, EVT_SYSCALL_SETRESGID_X, 3);
 }
 
+/* setsid: res (the new session id). */
+HANDLER(x_setsid)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETSID_X, 1);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_setpgid)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETPGID_X, 3);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
+	ev_u64(s, (__s64)(int)sc_arg(regs, 1));
+	ev_submit(s);
+	return 0;
+}
+
+/* setns: res fd nstype; unshare: res flags. CLONE_NEW* as libs' PPM_CL_*. */
+HANDLER(x_setns)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETNS_X, 3);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
+	ev_u32(s, clone_flags_to_ppm((__u32)sc_arg(regs, 1)));
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_unshare)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_UNSHARE_X, 2);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u32(s, clone_flags_to_ppm((__u32)sc_arg(regs, 0)));
+	ev_submit(s);
+	return 0;
+}
+
+/* capset: res and the caller's capability sets after the call (kernel bit
+ * n is libs' PPM_CAP bit n). */
+HANDLER(x_capset)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CAPSET_X, 4);
+	const struct cred *c = BPF_CORE_READ(bpf_get_current_task_btf(), cred);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, BPF_CORE_READ(c, cap_inheritable.val));
+	ev_u64(s, BPF_CORE_READ(c, cap_permitted.val));
+	ev_u64(s, BPF_CORE_READ(c, cap_effective.val));
+	ev_submit(s);
+	return 0;
+}
+
+#define PR_SET_NAME 15 /* PR_* equal libs' PPM_PR_* */
+#define PR_GET_NAME 16
+#define PR_GET_CHILD_SUBREAPER 37
+
+/* prctl: res option arg2_str arg2_int; the string for the name options, the
+ * int read through the pointer for PR_GET_CHILD_SUBREAPER, else arg2. */
+HANDLER(x_prctl)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_PRCTL_X, 4);
+	__u32 option = sc_arg(regs, 0);
+	__u64 arg2 = sc_arg(regs, 1);
+	__s32 reaper = 0;
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u32(s, option);
+	if (option == PR_SET_NAME || option == PR_GET_NAME) {
+		ev_str(s, (const void *)arg2, PRB_PATH_MAX, true);
+		ev_u64(s, 0);
+	} else if (option == PR_GET_CHILD_SUBREAPER) {
+		ev_empty(s);
+		bpf_probe_read_user(&reaper, sizeof(reaper), (const void *)arg2);
+		ev_u64(s, (__s64)reaper);
+	} else {
+		ev_empty(s);
+		ev_u64(s, arg2);
+	}
+	ev_submit(s);
+	return 0;
+}
+
 HANDLER(x_ptrace)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_PTRACE_X, 5);
@@ -1771,6 +2003,149 @@ HANDLER(x_memfd_create)
 	ev_u64(s, ret);
 	ev_str(s, (const void *)sc_arg(regs, 0), 256, true);
 	ev_u32(s, sc_arg(regs, 1) & 7); /* MFD_CLOEXEC/ALLOW_SEALING/HUGETLB */
+	ev_submit(s);
+	return 0;
+}
+
+/* ---- fds without a path: pipes, eventfd, signalfd, timerfd, inotify ---- */
+
+/* O_NONBLOCK / O_CLOEXEC (EFD_*, SFD_*, TFD_*, IN_* have the same values) as
+ * libs' PPM_O_* bits; a negative value has none (libs). */
+static __always_inline __u32 nb_cloexec_to_ppm(__s32 f)
+{
+	if (f < 0)
+		return 0;
+	return ((f & O_NONBLOCK) ? PPM_O_NONBLOCK : 0) | ((f & O_CLOEXEC) ? PPM_O_CLOEXEC : 0);
+}
+
+/* pipe / pipe2: res fd1 fd2 ino [flags]; the fds are read back from the
+ * caller's array, the inode is the pipe's (both ends share it). */
+static __always_inline int ev_pipe(struct pt_regs *regs, long ret, int v2)
+{
+	struct prb_scratch *s = ev_begin(v2 ? EVT_SYSCALL_PIPE2_X : EVT_SYSCALL_PIPE_X, v2 ? 5 : 4);
+	__s32 fds[2] = { -1, -1 };
+	struct file *f;
+	__s32 flags;
+
+	if (!s)
+		return 0;
+	if (bpf_probe_read_user(fds, sizeof(fds), (const void *)sc_arg(regs, 0))) {
+		fds[0] = -1;
+		fds[1] = -1;
+	}
+	f = ret == 0 ? fd_file(bpf_get_current_task_btf(), fds[0]) : NULL;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)fds[0]);
+	ev_u64(s, (__s64)fds[1]);
+	ev_u64(s, f ? BPF_CORE_READ(f, f_inode, i_ino) : 0);
+	if (v2) {
+		flags = sc_arg(regs, 1);
+		ev_u32(s, flags < 0 ? 0
+				    : nb_cloexec_to_ppm(flags) | ((flags & O_DIRECT) ? PPM_O_DIRECT : 0));
+	}
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_pipe)
+{
+	return ev_pipe(regs, ret, 0);
+}
+
+HANDLER(x_pipe2)
+{
+	return ev_pipe(regs, ret, 1);
+}
+
+HANDLER(x_eventfd)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EVENTFD_X, 3);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, sc_arg(regs, 0)); /* initval */
+	ev_u32(s, 0);		    /* eventfd has no flags (libs sends 0) */
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_eventfd2)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EVENTFD2_X, 3);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 1)));
+	ev_u64(s, (__u32)sc_arg(regs, 0)); /* initval */
+	ev_submit(s);
+	return 0;
+}
+
+/* signalfd: res fd mask flags; signalfd4: res flags fd mask. The mask is
+ * sent as 0, as libs does. */
+HANDLER(x_signalfd)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SIGNALFD_X, 4);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
+	ev_u32(s, 0);
+	ev_u8(s, 0);
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_signalfd4)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SIGNALFD4_X, 4);
+
+	if (!s)
+		return 0;
+	ev_u64(s, (__s64)(int)ret);
+	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 3)));
+	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
+	ev_u32(s, 0);
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_timerfd_create)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_TIMERFD_CREATE_X, 3);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u8(s, sc_arg(regs, 0)); /* clockid */
+	ev_u8(s, nb_cloexec_to_ppm(sc_arg(regs, 1)));
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_inotify_init)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_INOTIFY_INIT_X, 2);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u8(s, 0); /* no flags argument (libs sends 0) */
+	ev_submit(s);
+	return 0;
+}
+
+HANDLER(x_inotify_init1)
+{
+	struct prb_scratch *s = ev_begin(EVT_SYSCALL_INOTIFY_INIT1_X, 2);
+
+	if (!s)
+		return 0;
+	ev_u64(s, ret);
+	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 0)));
 	ev_submit(s);
 	return 0;
 }

@@ -38,7 +38,10 @@
 	X(chmod) X(fchmod) X(fchmodat) X(mkdir) X(mkdirat) X(unlink) X(unlinkat) \
 	X(rename) X(renameat) X(renameat2) X(link) X(linkat) X(symlink) X(symlinkat) \
 	X(setuid) X(setgid) X(setreuid) X(setregid) X(setresuid) X(setresgid) X(ptrace) \
-	X(init_module) X(finit_module) X(memfd_create) X(mmap) X(mprotect)
+	X(init_module) X(finit_module) X(memfd_create) X(mmap) X(mprotect) X(chdir) X(fchdir) \
+	X(fcntl) X(pipe) X(pipe2) X(eventfd) X(eventfd2) X(signalfd) X(signalfd4) \
+	X(timerfd_create) X(inotify_init) X(inotify_init1) X(socketpair) X(setsid) X(setpgid) \
+	X(setns) X(unshare) X(capset) X(prctl)
 
 /* How events are spread over rings (the rodata knob part_mode). */
 enum prb_part {
