@@ -804,7 +804,9 @@ uint32_t eng_syscalls_for(const struct rule_ruleset *rs, uint32_t *nr, uint32_t 
 			int t = evt_type_by_name(h[i].name, dir == 0);
 			const struct evt_info *ei = t < 0 ? NULL : evt_info((uint16_t)t);
 
-			need = ei && ((ei->flags & state) ||
+			/* proc_event_type_shapes: setns/unshare (caps), setpgid
+			 * (vpgid) change state without the libs flags saying so */
+			need = ei && ((ei->flags & state) || proc_event_type_shapes((uint16_t)t) ||
 				      (rs && rule_ruleset__nrules_for_type(rs, (uint16_t)t) > 0));
 		}
 		if (need)

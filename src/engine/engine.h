@@ -179,7 +179,8 @@ struct proc_table *eng_proc_table(const struct eng *e);
  * The syscalls (x86_64 numbers, into @nr, at most @max) the probe must send
  * for ruleset @rs: every handled syscall whose event type a rule of @rs
  * meets, plus those the process state needs (they create, close or change
- * fds or processes), as the reference engine selects its base syscalls.
+ * fds or processes, or proc_event_type_shapes says they shape a thread), as
+ * the reference engine selects its base syscalls.
  * Returns how many. Pure function.
  */
 uint32_t eng_syscalls_for(const struct rule_ruleset *rs, uint32_t *nr, uint32_t max);
