@@ -87,6 +87,16 @@ struct {
 	__type(value, struct prb_ring_counters);
 } counters SEC(".maps");
 
+/* Events lost because their ring was full, by event type (one entry; per
+ * cpu). Userspace groups them into the reference engine's drop categories
+ * (prb_drops_by_category). Written only on the drop path. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct prb_drops);
+} drops SEC(".maps");
+
 /* Syscall ids userspace wants (1) or not (0). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -314,6 +324,17 @@ static __always_inline __u64 wake_flags(void *ring, const struct prb_ring_counte
 	return BPF_RB_NO_WAKEUP;
 }
 
+/* Count a full-ring drop of an event of @type. */
+static __always_inline void count_drop(struct prb_ring_counters *c, __u16 type)
+{
+	__u32 zero = 0;
+	struct prb_drops *d = bpf_map_lookup_elem(&drops, &zero);
+
+	c->drops++;
+	if (d && type < EVT_TYPE_MAX)
+		d->by_type[type]++;
+}
+
 /* Finish the header and copy the event into its ring. */
 static __always_inline void ev_submit(struct prb_scratch *s)
 {
@@ -336,11 +357,11 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 	h->len = len;
 	ring = bpf_map_lookup_elem(&rings, &idx);
 	if (!ring || len > PRB_MAX_EVENT) {
-		c->drops++;
+		count_drop(c, h->type);
 		return;
 	}
 	if (bpf_ringbuf_output(ring, s->data, len, wake_flags(ring, c)))
-		c->drops++;
+		count_drop(c, h->type);
 	else
 		c->events++;
 }

@@ -13,6 +13,7 @@
 #define PG_BPF_PROBE_H
 
 #include "abi/event.h"
+#include "abi/event_types.h"
 
 #define PRB_MAX_RINGS 64u	  /* most rings (workers) one probe feeds */
 #define PRB_NSYSCALLS 512u	  /* syscall ids the selection map covers */
@@ -58,6 +59,11 @@ struct prb_ring_counters {
 	pg_u64 drops;	  /* events lost: the ring was full */
 	pg_u64 clobbered; /* events lost: the scratch buffer was reused by a
 			   * task that preempted this one mid-event */
+};
+
+/* Full-ring drops by event type (the drops map's one per-cpu value). */
+struct prb_drops {
+	pg_u64 by_type[EVT_TYPE_MAX];
 };
 
 /* The partition hash (a 32-bit integer mixer, "lowbias32"): ring owners must

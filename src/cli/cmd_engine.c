@@ -32,6 +32,7 @@
 #include "cli/config.h"
 #include "capture/capture.h"
 #include "engine/engine.h"
+#include "source/live.h"
 #include "output/output.h"
 #include "rules/rules.h"
 #include "rules/ruleset.h"
@@ -359,8 +360,14 @@ static size_t ce_stats_json(struct ce_run *r, char *buf, size_t cap, double elap
 		  ps.table_full);
 	eng_rule_hits_foreach(r->eng, ce_hit_json, &h);
 	cb_printf(&b, "}");
-	if (es.nsyscalls) /* live */
-		cb_printf(&b, ",\"syscalls_selected\":%u", es.nsyscalls);
+	if (es.nsyscalls) { /* live */
+		cb_printf(&b, ",\"syscalls_selected\":%u,\"kernel_drops_by_category\":{",
+			  es.nsyscalls);
+		for (unsigned c = 0; c < PRB_DROP_NCAT; c++)
+			cb_printf(&b, "%s\"%s\":%" PRIu64, c ? "," : "", prb_drop_cat_name(c),
+				  es.kernel_drops_by[c]);
+		cb_printf(&b, "}");
+	}
 	if (r->record)
 		cb_printf(&b,
 			  ",\"record\":{\"written\":%" PRIu64 ",\"drops\":%" PRIu64
@@ -392,6 +399,16 @@ static size_t ce_metrics(void *ctx, char *buf, size_t cap)
 	for (unsigned i = 0; i < es.nworkers; i++)
 		cb_printf(&b, "peregrine_kernel_drops_total{ring=\"%u\"} %" PRIu64 "\n", i,
 			  es.w[i].kernel_drops);
+	if (es.nsyscalls) { /* live */
+		cb_printf(&b, "# HELP peregrine_kernel_drops_by_category_total Events the kernel "
+			      "dropped (full ring), by the reference engine's categories.\n"
+			      "# TYPE peregrine_kernel_drops_by_category_total counter\n");
+		for (unsigned c = 0; c < PRB_DROP_NCAT; c++)
+			cb_printf(&b,
+				  "peregrine_kernel_drops_by_category_total{category=\"%s\"} %" PRIu64
+				  "\n",
+				  prb_drop_cat_name(c), es.kernel_drops_by[c]);
+	}
 	cb_printf(&b,
 		  "# HELP peregrine_outputs_queue_num_drops_total Alerts dropped: the output "
 		  "queue was full.\n"

@@ -1318,6 +1318,9 @@ void eng_stats(const struct eng *e, struct eng_stats *st)
 		st->record_late = e->rec_st.late;
 	}
 	st->nsyscalls = e->nsel;
+	_Static_assert(ENG_DROP_NCAT == PRB_DROP_NCAT, "drop categories");
+	if (e->prb)
+		prb_drops_by_category(e->prb, st->kernel_drops_by);
 	st->reader_events = atomic_load_explicit(&e->reader_events, memory_order_relaxed);
 	st->oversize = atomic_load_explicit(&e->oversize, memory_order_relaxed);
 	st->first_ts = atomic_load_explicit(&e->first_ts, memory_order_relaxed);

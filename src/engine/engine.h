@@ -73,6 +73,7 @@ enum eng_partition { ENG_PART_TGID = 0, ENG_PART_TID, ENG_PART_CPU };
  * one-thread replay (cli_replay) purges at the same keys. */
 #define ENG_PURGE_EVERY (1u << 20)
 #define ENG_MAX_RULES 4096u /* per-rule match counters kept per worker */
+#define ENG_DROP_NCAT 8u    /* == PRB_DROP_NCAT */
 
 /* "tgid"/"tid"/"cpu" -> mode; -EINVAL. */
 int eng_partition_parse(const char *s, enum eng_partition *out);
@@ -159,6 +160,9 @@ struct eng_stats {
 	 * queue, written out of time order (engine/record.h) */
 	uint64_t record_written, record_drops, record_late;
 	uint32_t nsyscalls;	    /* live: syscalls the probe sends */
+	/* live: full-ring drops by enum prb_drop_cat (source/live.h), the
+	 * reference engine's categories */
+	uint64_t kernel_drops_by[ENG_DROP_NCAT];
 };
 
 /* A snapshot of the counters, per-worker blocks summed. Any thread. */

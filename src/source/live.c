@@ -25,6 +25,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "abi/event_table.h"
 #include "source/live.h"
 #include "probe.skel.h"
 
@@ -375,6 +376,71 @@ int prb_counters(const struct prb *p, uint32_t i, struct prb_ring_counters *out)
 		out->drops += v[c].drops;
 		out->clobbered += v[c].clobbered;
 	}
+	free(v);
+	return 0;
+}
+
+static const char *const drop_cat_names[PRB_DROP_NCAT] = {
+	"clone_fork", "execve", "connect", "open", "dir_file", "close", "proc_exit", "other_interest",
+};
+
+const char *prb_drop_cat_name(enum prb_drop_cat c)
+{
+	return (unsigned)c < PRB_DROP_NCAT ? drop_cat_names[c] : "?";
+}
+
+enum prb_drop_cat prb_drop_cat_of(uint16_t type)
+{
+	static const struct {
+		const char *name;
+		enum prb_drop_cat cat;
+	} by_name[] = {
+		{"clone", PRB_DROP_CLONE_FORK},	 {"fork", PRB_DROP_CLONE_FORK},
+		{"vfork", PRB_DROP_CLONE_FORK},	 {"clone3", PRB_DROP_CLONE_FORK},
+		{"execve", PRB_DROP_EXECVE},	 {"execveat", PRB_DROP_EXECVE},
+		{"connect", PRB_DROP_CONNECT},	 {"open", PRB_DROP_OPEN},
+		{"openat", PRB_DROP_OPEN},	 {"openat2", PRB_DROP_OPEN},
+		{"creat", PRB_DROP_OPEN},	 {"open_by_handle_at", PRB_DROP_OPEN},
+		{"mkdir", PRB_DROP_DIR_FILE},	 {"mkdirat", PRB_DROP_DIR_FILE},
+		{"rmdir", PRB_DROP_DIR_FILE},	 {"unlink", PRB_DROP_DIR_FILE},
+		{"unlinkat", PRB_DROP_DIR_FILE}, {"rename", PRB_DROP_DIR_FILE},
+		{"renameat", PRB_DROP_DIR_FILE}, {"renameat2", PRB_DROP_DIR_FILE},
+		{"link", PRB_DROP_DIR_FILE},	 {"linkat", PRB_DROP_DIR_FILE},
+		{"symlink", PRB_DROP_DIR_FILE},	 {"symlinkat", PRB_DROP_DIR_FILE},
+		{"chmod", PRB_DROP_DIR_FILE},	 {"fchmod", PRB_DROP_DIR_FILE},
+		{"fchmodat", PRB_DROP_DIR_FILE}, {"chdir", PRB_DROP_DIR_FILE},
+		{"fchdir", PRB_DROP_DIR_FILE},	 {"close", PRB_DROP_CLOSE},
+		{"procexit", PRB_DROP_PROC_EXIT},
+	};
+	const struct evt_info *ei = evt_info(type);
+
+	if (!ei)
+		return PRB_DROP_OTHER;
+	for (size_t i = 0; i < sizeof(by_name) / sizeof(by_name[0]); i++)
+		if (strcmp(ei->name, by_name[i].name) == 0)
+			return by_name[i].cat;
+	return PRB_DROP_OTHER;
+}
+
+int prb_drops_by_category(const struct prb *p, uint64_t *out)
+{
+	int fd = bpf_map__fd(p->skel->maps.drops);
+	struct prb_drops *v = calloc(p->ncpus, sizeof(*v));
+	uint32_t zero = 0;
+
+	memset(out, 0, PRB_DROP_NCAT * sizeof(*out));
+	if (!v)
+		return -ENOMEM;
+	if (bpf_map_lookup_elem(fd, &zero, v)) {
+		int err = -errno;
+
+		free(v);
+		return err;
+	}
+	for (int c = 0; c < p->ncpus; c++)
+		for (uint16_t t = 0; t < EVT_TYPE_MAX; t++)
+			if (v[c].by_type[t])
+				out[prb_drop_cat_of(t)] += v[c].by_type[t];
 	free(v);
 	return 0;
 }

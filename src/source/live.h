@@ -81,6 +81,28 @@ uint32_t prb_ring_for(const struct prb *p, uint32_t tgid, uint32_t tid, uint32_t
 /* Kernel counters of ring @i summed over cpus; 0 or -errno. */
 int prb_counters(const struct prb *p, uint32_t i, struct prb_ring_counters *out);
 
+/* The reference engine's categories of kernel drops (its n_drops_buffer_*
+ * counters; exit events only here, as the probe sends no enter events). */
+enum prb_drop_cat {
+	PRB_DROP_CLONE_FORK = 0, /* clone, fork, vfork, clone3 */
+	PRB_DROP_EXECVE,	 /* execve, execveat */
+	PRB_DROP_CONNECT,	 /* connect */
+	PRB_DROP_OPEN,		 /* open, openat, openat2, creat, open_by_handle_at */
+	PRB_DROP_DIR_FILE,	 /* mkdir, rmdir, unlink, rename, link, symlink, chmod, chdir families */
+	PRB_DROP_CLOSE,		 /* close */
+	PRB_DROP_PROC_EXIT,	 /* procexit */
+	PRB_DROP_OTHER,		 /* every other event type */
+	PRB_DROP_NCAT
+};
+
+/* "clone_fork", "execve", ..., "other_interest". */
+const char *prb_drop_cat_name(enum prb_drop_cat c);
+/* The category of event type @type. Pure function. */
+enum prb_drop_cat prb_drop_cat_of(uint16_t type);
+/* Full-ring drops so far by category, summed over rings and cpus into @out
+ * (PRB_DROP_NCAT entries). 0 or -errno. Any thread while the probe is open. */
+int prb_drops_by_category(const struct prb *p, uint64_t *out);
+
 /* Select syscall @nr (an x86_64 syscall number) in or out; 0 or -errno. */
 int prb_set_syscall(struct prb *p, uint32_t nr, bool on);
 

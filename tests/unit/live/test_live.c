@@ -428,6 +428,60 @@ T_TEST(live_decode_params)
 	run_free(&r);
 }
 
+/* A ring nobody reads fills up: the kernel counts the drops per ring and,
+ * by event type, in the reference engine's categories (opens here). */
+T_TEST(live_drops_by_category)
+{
+	static const uint32_t opens[] = {SYS_openat, SYS_open, SYS_close};
+	char err[4096] = "";
+	struct prb_ring_counters rc;
+	uint64_t by[PRB_DROP_NCAT], sum = 0;
+	struct prb_opts o;
+	struct prb *p;
+	pid_t pid;
+	int st;
+
+	prb_opts_default(&o);
+	o.ring_bytes = 4096; /* one page: a few dozen events */
+	o.syscalls = opens;
+	o.n_syscalls = 3;
+	o.err = err;
+	o.errlen = sizeof(err);
+	p = prb_open(&o);
+	if (!p) {
+		if (is_bpf_unavailable(errno))
+			T_SKIP("BPF unavailable: %s", err);
+		T_FAIL("prb_open: %s", err);
+		return;
+	}
+	pid = fork();
+	if (pid == 0) {
+		for (int i = 0; i < 500; i++) {
+			int fd = open("/etc/hostname", O_RDONLY);
+
+			if (fd >= 0)
+				close(fd);
+		}
+		_exit(0);
+	}
+	waitpid(pid, &st, 0);
+	T_EQ_INT(prb_counters(p, 0, &rc), 0);
+	T_EQ_INT(prb_drops_by_category(p, by), 0);
+	for (unsigned c = 0; c < PRB_DROP_NCAT; c++)
+		sum += by[c];
+	T_CHECK(rc.drops >= 500); /* 1000 events of the child, a page of room */
+	T_EQ_INT(sum, rc.drops);
+	T_CHECK(by[PRB_DROP_OPEN] >= 400);
+	T_CHECK(by[PRB_DROP_CLOSE] >= 400);
+	T_EQ_INT(by[PRB_DROP_EXECVE], 0);
+	T_EQ_STR(prb_drop_cat_name(PRB_DROP_OPEN), "open");
+	T_EQ_INT(prb_drop_cat_of(EVT_SYSCALL_OPENAT_2_X), PRB_DROP_OPEN);
+	T_EQ_INT(prb_drop_cat_of(EVT_SYSCALL_CLONE3_X), PRB_DROP_CLONE_FORK);
+	T_EQ_INT(prb_drop_cat_of(EVT_PROCEXIT_1_E), PRB_DROP_PROC_EXIT);
+	T_EQ_INT(prb_drop_cat_of(EVT_SYSCALL_READ_X), PRB_DROP_OTHER);
+	prb_close(p);
+}
+
 T_TEST(live_bad_options)
 {
 	char err[512] = "";
@@ -464,5 +518,6 @@ int main(void)
 	T_RUN(live_partition_2_rings);
 	T_RUN(live_partition_4_rings);
 	T_RUN(live_decode_params);
+	T_RUN(live_drops_by_category);
 	return T_DONE();
 }
