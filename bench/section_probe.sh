@@ -57,8 +57,14 @@ probe_stop() {
 }
 
 # storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
+# Any other program on sys_exit (another tracer on the host) runs on the
+# storm's syscalls too and moves both columns: count the runs it overlaps.
+foreign=0
+sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 storm_once() {
-	local j args=(--procs 1 --seconds "$SECS")
+	local j args=(--procs 1 --seconds "$SECS") want
+	want=$([ "$1" = none ] && echo 0 || echo 1)
+	[ "$(sys_exit_progs)" -gt "$want" ] && foreign=$((foreign + 1))
 	if [ "$2" = io ]; then args+=(--connect-every 0); else args+=(--work null); fi
 	j=$(taskset -c "$(cpus 1)" "$S" "${args[@]}")
 	echo "$(echo "$j" | jget ns_per_syscall) $(echo "$j" | jget rate)" >>"$tmp/$1.$2"
@@ -99,6 +105,12 @@ a_traced_rules=$(awk -v a="$a_io_rules" -v u="$a_null_rules" -v f="$frac" \
 verdict() { awk -v v="$1" -v t="$2" 'BEGIN {print (v <= t) ? "met" : "**missed**"}'; }
 
 echo "## Probe overhead (eBPF probe alone, no engine)"
+if [ "$foreign" -gt 0 ]; then
+	echo
+	echo "**Warning:** another program was attached to sys_exit during $foreign of the storm"
+	echo "runs (another tracer on the host): it runs on the storm's syscalls too, so these"
+	echo "figures are not reliable. Re-run on a quiet host."
+fi
 echo
 echo "What: \`storm --procs 1\` pinned to cpu 1 makes syscalls for $SECS s as fast as it can;"
 echo "\`probe_only\` (the probe with one ring and a consumer that only counts: no decode,"
