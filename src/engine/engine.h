@@ -84,8 +84,10 @@ const char *eng_partition_name(enum eng_partition p);
  * NULL ruleset and prints from here): called on worker @worker for every
  * event it owns except meta events, after the state update and before its
  * deferred part (proc_event_done); @c is valid during the call only. It
- * must not block for long (other workers may wait for this one's
- * progress) and must not touch the state. A negative return (-errno)
+ * must not touch the state and may wait only for something that never
+ * waits for a worker (other workers may wait for this one's progress):
+ * `capture cat` waits for the output thread when its queue is full, which
+ * a live engine must never do. A negative return (-errno)
  * stops the engine: eng_join reports it as that worker's error.
  */
 typedef int (*eng_event_fn)(void *arg, unsigned worker, const struct fld_ctx *c);
