@@ -6,6 +6,13 @@
  * is no synchronisation here at all: an open-addressing hash from fd number
  * to one allocation per fd (the entry and its name). Removal leaves a marker
  * that later inserts reuse; the table is rebuilt when markers pile up.
+ *
+ * A table may have a pending inheritance (a fork whose parent another
+ * worker owns; fdshare.c): its own entries win, the snapshot lies beneath
+ * them and is copied in the first time a lookup misses (or the whole table
+ * is needed); fds closed before that are remembered so the snapshot does
+ * not bring them back. So the wait for the parent's owner moves from the
+ * fork to the child's first use of an inherited fd, usually never.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -105,21 +112,62 @@ void proc_fdtable_free(struct proc_fdtable *ft)
 		if (ft->slot[i] && ft->slot[i] != FD_DELETED)
 			free(ft->slot[i]);
 	free(ft->slot);
+	free(ft->gone);
 	memset(ft, 0, sizeof(*ft));
+}
+
+/* Pending inheritance: fd was closed, the snapshot must not bring it back. */
+static void fdt_gone(struct proc_worker *w, struct proc_fdtable *ft, int64_t fd)
+{
+	if (ft->ngone == ft->capgone) {
+		uint32_t cap = ft->capgone ? ft->capgone * 2 : 8;
+		int64_t *v = realloc(ft->gone, cap * sizeof(*v));
+
+		if (!v) { /* cannot remember it: copy the snapshot in now */
+			CNT_INC(w, alloc_failures);
+			proc_fdshare_resolve(w, ft);
+			return;
+		}
+		ft->gone = v;
+		ft->capgone = cap;
+	}
+	ft->gone[ft->ngone++] = fd;
+}
+
+/* Remove slot i (owner), remembering the fd while an inheritance pends. */
+static void fdt_close_at(struct proc_worker *w, struct proc_fdtable *ft, int64_t i)
+{
+	int64_t fd = ft->slot[i]->fd;
+
+	fdt_remove_at(ft, i);
+	if (ft->pend)
+		fdt_gone(w, ft, fd);
 }
 
 void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft)
 {
 	uint32_t i;
 
+	if (ft->pend)
+		ft->pend_cloexec = 1;
 	for (i = 0; i < ft->cap; i++) {
 		struct proc_fd *e = ft->slot[i];
 
 		if (e && e != FD_DELETED && (e->flags & O_CLOEXEC)) {
-			fdt_remove_at(ft, i);
+			fdt_close_at(w, ft, i);
 			CNT_INC(w, fd_removes);
 		}
 	}
+}
+
+/* Index of fd's slot, copying a pending inheritance in on a miss; -1. */
+static int64_t fdt_lookup(struct proc_worker *w, struct proc_fdtable *ft, int64_t fd)
+{
+	int64_t i = fdt_find(ft, fd);
+
+	if (i < 0 && ft->pend && proc_fdshare_resolve(w, ft) > 0)
+		i = fdt_find(ft, fd);
+	return i;
 }
 
 /* The owned process of thr, or NULL (counted when foreign). */
@@ -198,10 +246,10 @@ int proc_fd_remove(struct proc_worker *w, struct proc_thread *thr, int64_t fd)
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
-	i = fdt_find(&p->fds, fd);
+	i = fdt_lookup(w, &p->fds, fd);
 	if (i < 0)
 		return -ENOENT;
-	fdt_remove_at(&p->fds, i);
+	fdt_close_at(w, &p->fds, i);
 	CNT_INC(w, fd_removes);
 	/* many markers and few entries: rebuild smaller so probes stay short */
 	if (p->fds.cap > FD_MIN_CAP && p->fds.n * 8 < p->fds.cap)
@@ -218,7 +266,7 @@ int proc_fd_dup(struct proc_worker *w, struct proc_thread *thr, int64_t oldfd, i
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
-	i = fdt_find(&p->fds, oldfd);
+	i = fdt_lookup(w, &p->fds, oldfd);
 	if (i < 0)
 		return -ENOENT;
 	if (oldfd == newfd)
@@ -242,7 +290,7 @@ const struct proc_fd *proc_fd_get(struct proc_worker *w, struct proc_thread *thr
 
 	if (!p)
 		return NULL;
-	i = fdt_find(&p->fds, fd);
+	i = fdt_lookup(w, &p->fds, fd);
 	return i < 0 ? NULL : p->fds.slot[i];
 }
 
@@ -250,7 +298,36 @@ unsigned proc_fd_count(struct proc_worker *w, struct proc_thread *thr)
 {
 	struct proc_process *p = fd_owner_proc(w, thr);
 
+	if (p && p->fds.pend)
+		proc_fdshare_resolve(w, &p->fds);
 	return p ? p->fds.n : 0;
+}
+
+int proc_fdtable_put_under(struct proc_worker *w, struct proc_fdtable *ft,
+			   const struct proc_fd_info *fi)
+{
+	struct proc_fd *e;
+	int err;
+
+	if (fdt_find(ft, fi->fd) >= 0)
+		return 0;
+	if (ft->n >= PROC_FDS_MAX) {
+		CNT_INC(w, fd_dropped);
+		return -ENOSPC;
+	}
+	e = fd_entry_new(fi);
+	if (!e) {
+		CNT_INC(w, alloc_failures);
+		return -ENOMEM;
+	}
+	err = fdt_insert(ft, e);
+	if (err) {
+		free(e);
+		CNT_INC(w, alloc_failures);
+		return err;
+	}
+	CNT_INC(w, fd_adds);
+	return 0;
 }
 
 int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
@@ -262,6 +339,8 @@ int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
 
 	if (!p)
 		return 0;
+	if (p->fds.pend)
+		proc_fdshare_resolve(w, &p->fds);
 	for (i = 0; i < p->fds.cap; i++) {
 		struct proc_fd *e = p->fds.slot[i];
 

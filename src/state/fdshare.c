@@ -9,10 +9,14 @@
  * scans every clone exit, so the parent's owner P meets the child's event
  * at S too, with everything it owns below S applied and nothing above: it
  * copies the table then into an immutable snapshot, hashes it by child tid
- * and moves its progress past S. The child's owner C, applying S, waits
- * for P's progress > S (a wait for the key it is at, which P reaches
- * without waiting for C: C has published S first), finds the snapshot by
- * (child tid, S) and adds its fds to the child's table.
+ * and moves its progress past S. The child's owner C, applying S, notes
+ * the inheritance in the child's table and goes on; the first lookup that
+ * misses there (fd.c) waits for P's progress > S (usually long passed;
+ * a wait for a key below C's own, which P reaches without waiting for C),
+ * finds the snapshot by (child tid, S) and copies it in under the entries
+ * the child made since, minus the fds it closed and, after an exec, the
+ * close-on-exec ones: the eager copy's result, without stopping C at
+ * every fork.
  *
  * Nothing depends on the order of the two sides of the clone: the
  * parent-side exit changes nothing here, so a child-side exit before it
@@ -20,10 +24,12 @@
  * S is seen so by P and C alike (both read AS OF S): no snapshot, no fds,
  * as with one worker. A parent exiting after S does not matter: the
  * snapshot is a copy. The snapshot is P's until every worker has passed S
- * (then no one can look for it any more): P unlinks it at a quiescent
- * state and frees it after a grace period.
+ * and C has taken it (or its child's process went: abandon): P unlinks
+ * it at a quiescent state and frees it after a grace period.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -58,6 +64,9 @@ static size_t ent_size(const struct proc_fd *fd)
 int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t child_tid)
 {
 	const struct proc_fdtable *ft = &p->fds;
+
+	if (p->fds.pend) /* p is itself a child whose fds are not copied yet */
+		proc_fdshare_resolve(w, &p->fds);
 	size_t size = sizeof(struct proc_fdsnap);
 	struct proc_fdsnap *s;
 	unsigned char *at;
@@ -94,23 +103,61 @@ int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t
 	return 0;
 }
 
-int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned owner)
+void proc_fdshare_defer(struct proc_worker *w, struct proc_thread *child, unsigned owner)
 {
-	struct snap_key sk = {.tid = LD(child->tid), .key = w->key};
-	const struct proc_fdsnap *s;
+	struct proc_fdtable *ft = &child->proc->fds;
+
+	ft->pend = 1;
+	ft->pend_cloexec = 0;
+	ft->pend_owner = owner;
+	ft->pend_tid = LD(child->tid);
+	ft->pend_key = w->key;
+	ft->ngone = 0;
+}
+
+/* The pending snapshot of ft, once its publisher has passed its key; NULL
+ * when the parent was unknown or dead there (or out of memory). */
+static struct proc_fdsnap *snap_wait_find(struct proc_worker *w, const struct proc_fdtable *ft)
+{
+	struct snap_key sk = {.tid = ft->pend_tid, .key = ft->pend_key};
 	struct cds_lfht_iter it;
 	struct cds_lfht_node *n;
+
+	if (ft->pend_key)
+		proc_wait_progress(w, ft->pend_owner, ft->pend_key + 1);
+	cds_lfht_lookup(w->t->forks, snap_hash(sk.tid), snap_match, &sk, &it);
+	n = cds_lfht_iter_get_node(&it);
+	return n ? caa_container_of(n, struct proc_fdsnap, node) : NULL;
+}
+
+static void pend_clear(struct proc_fdtable *ft)
+{
+	ft->pend = 0;
+	ft->ngone = 0;
+}
+
+static bool pend_gone(const struct proc_fdtable *ft, int64_t fd)
+{
+	for (uint32_t i = 0; i < ft->ngone; i++)
+		if (ft->gone[i] == fd)
+			return true;
+	return false;
+}
+
+int proc_fdshare_resolve(struct proc_worker *w, struct proc_fdtable *ft)
+{
+	struct proc_fdsnap *s;
 	const unsigned char *at;
 	int copied = 0;
 
-	/* the snapshot is made at our key: wait for the owner to pass it */
-	if (w->key)
-		proc_wait_progress(w, owner, w->key + 1);
-	cds_lfht_lookup(w->t->forks, snap_hash(sk.tid), snap_match, &sk, &it);
-	n = cds_lfht_iter_get_node(&it);
-	if (!n)
+	if (!ft->pend)
+		return 0;
+	s = snap_wait_find(w, ft);
+	if (!s) {
+		pend_clear(ft);
+		UPD_INC(w, fds_not_inherited);
 		return -ENOENT;
-	s = caa_container_of(n, struct proc_fdsnap, node);
+	}
 	at = s->ents;
 	for (uint32_t i = 0; i < s->nfds; i++) {
 		const struct proc_fd *fd = (const struct proc_fd *)at;
@@ -123,11 +170,29 @@ int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned
 			.sock = &fd->sock,
 		};
 
-		if (proc_fd_add(w, child, &fi) == 0)
-			copied++;
 		at += ent_size(fd);
+		/* closed since the fork, or closed by an exec since */
+		if (pend_gone(ft, fd->fd) || (ft->pend_cloexec && (fd->flags & O_CLOEXEC)))
+			continue;
+		if (proc_fdtable_put_under(w, ft, &fi) == 0)
+			copied++;
 	}
-	return copied;
+	pend_clear(ft);
+	ST_REL(s->taken, 1); /* the publisher may free it once all passed it */
+	UPD_INC(w, fds_inherited_remote);
+	return copied ? copied : 1;
+}
+
+void proc_fdshare_abandon(struct proc_worker *w, struct proc_fdtable *ft)
+{
+	struct proc_fdsnap *s;
+
+	if (!ft->pend)
+		return;
+	s = snap_wait_find(w, ft);
+	if (s)
+		ST_REL(s->taken, 1);
+	pend_clear(ft);
 }
 
 static void snap_free_cb(struct rcu_head *head)
@@ -146,9 +211,12 @@ void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min)
 	{
 		struct proc_fdsnap *s = cds_list_entry(pos, struct proc_fdsnap, olink);
 
-		/* in key order: the first one someone may still want ends it */
+		/* in key order: the first one a worker may still look for ends
+		 * it; one whose child's owner has not copied it stays */
 		if (s->key >= min)
 			break;
+		if (!LD_ACQ(s->taken))
+			continue;
 		cds_list_del(&s->olink);
 		cds_lfht_del(w->t->forks, &s->node);
 		call_rcu(&s->rcu, snap_free_cb);

@@ -130,19 +130,30 @@
  *     copies its parent's table into one immutable snapshot, hashes it by
  *     (child tid, S) in the table's snapshot index and publishes progress
  *     S + 1. It touches only its own records and the index;
- *   - the child's owner C, applying S, waits until P's progress > S (a
- *     wait for its own key, which P reaches without waiting for C: C has
- *     published S before waiting, so no cycle), looks the snapshot up and
- *     adds its fds to the child's table (counted fds_inherited_remote;
- *     none found: fds_not_inherited, e.g. live mode, which has no foreign
- *     calls and no waits, so children there start with no fds as before);
+ *   - the child's owner C, applying S, only notes in the child's table
+ *     that (P, S) lies beneath it (proc_fdshare_defer). The child's own
+ *     opens, dups and closes go on without it (a closed fd number is
+ *     remembered, and an exec's close-on-exec noted, so the snapshot does
+ *     not bring them back). The first lookup that misses (or anything
+ *     that needs the whole table: a count, a walk, the child forking on)
+ *     resolves it: C waits until P's progress > S (a wait for a key below
+ *     its own, which P reaches without waiting for C: C has published its
+ *     key before waiting, so no cycle; by then P is usually long past S),
+ *     looks the snapshot up and copies in what its own entries, its
+ *     closes and the exec leave (counted fds_inherited_remote; none found:
+ *     fds_not_inherited, e.g. live mode, which has no foreign calls and
+ *     no waits, so children there start with no fds as before). The
+ *     result is the eager copy's; only the wait moved (a fork-and-exec
+ *     child mostly never needs it). A child's process that goes first
+ *     marks its snapshot taken (proc_fdshare_abandon);
  *   - the parent side of the clone changes nothing, so the child side
  *     coming first (vfork) is the same case; a parent unknown or dead at S
  *     is so for P and C alike (no snapshot, no fds, as with one worker); a
  *     parent that exits or closes fds after S does not matter (a copy);
  *   - P keeps its snapshots in key order and, at its quiescent states,
- *     unlinks those every worker's progress has passed (nobody can look
- *     for them any more) and frees them after a grace period. A snapshot
+ *     unlinks those every worker's progress has passed and whose child's
+ *     owner has taken them (nobody can look for them any more), and
+ *     frees them after a grace period. A snapshot
  *     holds at most PROC_FDS_MAX fds (the table's own bound); one is made
  *     per fork across partitions, never per event.
  *   Threads (CLONE_THREAD) share their process's table and, with tgid

@@ -116,6 +116,16 @@ struct proc_fdtable {
 	uint32_t cap;	       /* power of two, 0 = empty table */
 	uint32_t n;	       /* live entries */
 	uint32_t used;	       /* live + deleted markers */
+	/* A fork across partitions whose inherited fds are not copied yet
+	 * (fdshare.c, "lazy"): the snapshot (pend_tid, pend_key) of worker
+	 * pend_owner lies under the table's own entries; gone lists the fds
+	 * closed since the fork, cloexec says an exec closed the inherited
+	 * close-on-exec ones. */
+	uint8_t pend, pend_cloexec;
+	unsigned pend_owner;
+	uint64_t pend_tid, pend_key;
+	int64_t *gone;
+	uint32_t ngone, capgone;
 };
 
 /* The cwd string: immutable, replaced whole on chdir. */
@@ -222,6 +232,7 @@ struct proc_fdsnap {
 	struct cds_lfht_node node;  /* in proc_table.forks, hashed by child_tid */
 	struct rcu_head rcu;
 	struct cds_list_head olink; /* [owner] publisher's forks list */
+	uint64_t taken;		    /* [at] the child's owner is done with it */
 	uint64_t child_tid;	    /* [ro] */
 	uint64_t key;		    /* [ro] the child-side clone exit's key */
 	uint32_t nfds;		    /* [ro] */
@@ -232,17 +243,27 @@ struct proc_fdsnap {
 /* The parent's owner, at the child-side clone exit's key: publish p's fds
  * for child_tid. 0 / -ENOMEM. */
 int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t child_tid);
-/* The child's owner, applying that clone exit: copy the snapshot published
- * by worker `owner` into child's table (waiting for owner to pass the key).
- * Number of fds copied, -ENOENT when there is none. */
-int proc_fdshare_take(struct proc_worker *w, struct proc_thread *child, unsigned owner);
-/* w's snapshots every worker has passed (key < min) go, after a grace period. */
+/* The child's owner, applying that clone exit: the child inherits the
+ * snapshot published by worker `owner` at w's key, copied lazily (when its
+ * table is first needed: proc_fdshare_resolve). */
+void proc_fdshare_defer(struct proc_worker *w, struct proc_thread *child, unsigned owner);
+/* Owner of ft: copy the pending snapshot under ft's entries (waiting for
+ * its publisher to pass its key, by now usually long done). Number of fds
+ * copied, 0 when nothing was pending, -ENOENT when no snapshot exists. */
+int proc_fdshare_resolve(struct proc_worker *w, struct proc_fdtable *ft);
+/* Owner of ft, its process going: let the publisher free the snapshot. */
+void proc_fdshare_abandon(struct proc_worker *w, struct proc_fdtable *ft);
+/* w's snapshots every worker has passed (key < min) and their child's owner
+ * is done with go, after a grace period. */
 void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min);
 /* Table destroy, no thread registered: free every snapshot left. */
 void proc_fdshare_destroy(struct proc_table *t);
 
 /* fd.c: owner-only fd tables */
 void proc_fdtable_free(struct proc_fdtable *ft);
+/* Add fi under ft's entries: nothing when fi->fd is there. 0 / -errno. */
+int proc_fdtable_put_under(struct proc_worker *w, struct proc_fdtable *ft,
+			   const struct proc_fd_info *fi);
 void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft);
 
 /* users.c */

@@ -368,6 +368,7 @@ static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
 /* Drop a process that never got a thread (creation failed half way). */
 static void process_abort(struct proc_worker *w, struct proc_process *p)
 {
+	proc_fdshare_abandon(w, &p->fds);
 	cds_list_del(&p->olink);
 	proc_fdtable_free(&p->fds);
 	process_free_now(p);
@@ -382,6 +383,7 @@ static void process_release(struct proc_worker *w, struct proc_process *p)
 	ver_forget(p->cwd ? &p->cwd->v : NULL);
 	ver_forget(p->ids ? &p->ids->v : NULL);
 	cds_list_del(&p->olink);
+	proc_fdshare_abandon(w, &p->fds);
 	proc_fdtable_free(&p->fds);
 	CNT_INC(w, processes_freed);
 	call_rcu(&p->rcu, process_free_cb);

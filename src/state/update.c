@@ -560,12 +560,10 @@ static int on_clone(struct upd *u)
 			if (c.err)
 				UPD_INC(w, fd_errors);
 		} else if (parent->owner != w->id) {
-			/* the parent's owner published its table at this key
-			 * (proc_event_foreign; fdshare.c) */
-			if (proc_fdshare_take(w, child, parent->owner) >= 0)
-				UPD_INC(w, fds_inherited_remote);
-			else
-				UPD_INC(w, fds_not_inherited);
+			/* the parent's owner publishes its table at this key
+			 * (proc_event_foreign; fdshare.c); copied when the
+			 * child first needs it */
+			proc_fdshare_defer(w, child, parent->owner);
 		}
 	}
 	return 0;

@@ -272,7 +272,8 @@ T_TEST(t_fdshare_parent_first_parent_gone)
 }
 
 /* Child side (key 2) before the parent side (key 3), as with vfork; A is
- * ahead and must wait for B to reach key 2. */
+ * ahead. It waits for bash's creation (the parent lookup), not for the
+ * snapshot: that wait comes when the child first uses an inherited fd. */
 T_TEST(t_fdshare_child_first_owner_waits)
 {
 	struct pair p;
@@ -281,20 +282,79 @@ T_TEST(t_fdshare_child_first_owner_waits)
 	pair_start(&p);
 	sa = (struct st){.key = 2, .tid = 300, .ptid = 200};
 	step_async(&p.a, do_child_apply, &sa);
-	/* B has applied nothing yet: A waits (for bash's creation, then for
-	 * the snapshot) */
+	/* B has applied nothing yet: A waits for bash's creation */
 	T_CHECK(!step_done_within(&p.a, 50));
 	setup_parent(t_name, &p);
+	T_CHECK(step_done_within(&p.a, 5000));
+	T_EQ_INT(sa.rc, 0);
+	/* the child's fds: a lookup that misses waits for the snapshot */
+	sa = (struct st){.tid = 300};
+	step_async(&p.a, do_child_fds, &sa);
 	T_CHECK(!step_done_within(&p.a, 50));
 	sb = (struct st){.key = 2, .tid = 300, .ptid = 200};
 	step(&p.b, do_child_foreign, &sb);
 	T_EQ_INT(sb.rc, 0);
 	T_CHECK(step_done_within(&p.a, 5000));
-	T_EQ_INT(sa.rc, 0);
+	T_EQ_STR(sa.fd3, "/var/log/app.log");
+	T_EQ_STR(sa.fd4, "/etc/passwd");
+	T_EQ_INT(sa.nfds, 2);
 	sb = (struct st){.key = 3, .tid = 200, .ptid = 300, .progress = 4};
 	step(&p.b, do_parent_side, &sb);
 	T_EQ_INT(sb.rc, 0);
 	check_child(t_name, &p.a, "/var/log/app.log", "/etc/passwd", 2);
+	pair_stop(&p);
+}
+
+/* A (the child's owner): the child opens fd 5 and 4 (its own 4 hides the
+ * inherited one), closes its 4, then execs: none of that needs the
+ * inherited fds, so nothing waits for B; the first miss copies them in
+ * under the child's own: 3 (not close-on-exec) comes back, 4 stays closed
+ * (the child closed it; it was close-on-exec too), 5 is the child's. */
+static void do_child_own_fds(struct proc_worker *w, void *arg)
+{
+	struct st *a = arg;
+	struct proc_thread *thr = proc_thread_lookup(w, 300), *out = NULL;
+	struct proc_fd_info f5 = {.fd = 5, .type = PROC_FD_FILE, .name = "/tmp/own5"};
+	struct proc_fd_info f4 = {.fd = 4, .type = PROC_FD_FILE, .name = "/tmp/own4"};
+	struct proc_spawn s = spawn_of(300, 300, 200, 20, "cat", "/bin/cat");
+
+	st_begin(w, a);
+	a->rc = thr ? 0 : -ENOENT;
+	if (!a->rc)
+		a->rc = proc_fd_add(w, thr, &f5);
+	if (!a->rc)
+		a->rc = proc_fd_add(w, thr, &f4);
+	if (!a->rc)
+		a->rc = proc_fd_remove(w, thr, 4);
+	if (!a->rc)
+		a->rc = proc_thread_exec(w, &s, &out);
+	st_end(w, a);
+}
+
+T_TEST(t_fdshare_lazy_under_own_fds)
+{
+	struct pair p;
+	struct st sa, sb;
+	struct proc_upd_stats us;
+
+	pair_start(&p);
+	setup_parent(t_name, &p);
+	sa = (struct st){.key = 2, .tid = 300, .ptid = 200};
+	step(&p.a, do_child_apply, &sa);
+	T_EQ_INT(sa.rc, 0);
+	/* B has not reached key 2: the child's own work goes on */
+	sa = (struct st){.key = 3};
+	step_async(&p.a, do_child_own_fds, &sa);
+	T_CHECK(step_done_within(&p.a, 5000));
+	T_EQ_INT(sa.rc, 0);
+	sb = (struct st){.key = 2, .tid = 300, .ptid = 200, .progress = 3};
+	step(&p.b, do_child_foreign, &sb);
+	/* B changes bash's fds after the fork: the child does not see it */
+	sb = (struct st){.key = 4, .progress = 5};
+	step(&p.b, do_parent_close_exit, &sb);
+	check_child(t_name, &p.a, "/var/log/app.log", "", 2);
+	proc_upd_stats(p.t, &us);
+	T_EQ_INT((long long)us.fds_inherited_remote, 1);
 	pair_stop(&p);
 }
 
@@ -365,6 +425,7 @@ int main(void)
 {
 	T_RUN(t_fdshare_parent_first_parent_gone);
 	T_RUN(t_fdshare_child_first_owner_waits);
+	T_RUN(t_fdshare_lazy_under_own_fds);
 	T_RUN(t_fdshare_parent_dead_before_fork_seen);
 	T_RUN(t_fdshare_unknown_parent);
 	T_RUN(t_fdshare_one_worker_same);
