@@ -160,12 +160,31 @@ void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft)
 	}
 }
 
-/* Index of fd's slot, copying a pending inheritance in on a miss; -1. */
-static int64_t fdt_lookup(struct proc_worker *w, struct proc_fdtable *ft, int64_t fd)
+static bool fdt_is_gone(const struct proc_fdtable *ft, int64_t fd)
 {
+	for (uint32_t i = 0; i < ft->ngone; i++)
+		if (ft->gone[i] == fd)
+			return true;
+	return false;
+}
+
+/* Index of fd's slot in p's table, or -1. On a miss with an inheritance
+ * pending: replay copies the snapshot in; live (no snapshots: the other
+ * worker's table is not ours to read) reads that one fd of the child from
+ * /proc, where the process still is, unless the child closed it since. */
+static int64_t fdt_lookup(struct proc_worker *w, struct proc_process *p, int64_t fd)
+{
+	struct proc_fdtable *ft = &p->fds;
 	int64_t i = fdt_find(ft, fd);
 
-	if (i < 0 && ft->pend && proc_fdshare_resolve(w, ft) > 0)
+	if (i >= 0 || !ft->pend)
+		return i;
+	if (w->t->procfs) {
+		if (fd >= 0 && !fdt_is_gone(ft, fd) && proc_procfs_load_fd(w, p, fd) == 0)
+			i = fdt_find(ft, fd);
+		return i;
+	}
+	if (proc_fdshare_resolve(w, ft) > 0)
 		i = fdt_find(ft, fd);
 	return i;
 }
@@ -246,7 +265,7 @@ int proc_fd_remove(struct proc_worker *w, struct proc_thread *thr, int64_t fd)
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
-	i = fdt_lookup(w, &p->fds, fd);
+	i = fdt_lookup(w, p, fd);
 	if (i < 0)
 		return -ENOENT;
 	fdt_close_at(w, &p->fds, i);
@@ -266,7 +285,7 @@ int proc_fd_dup(struct proc_worker *w, struct proc_thread *thr, int64_t oldfd, i
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
-	i = fdt_lookup(w, &p->fds, oldfd);
+	i = fdt_lookup(w, p, oldfd);
 	if (i < 0)
 		return -ENOENT;
 	if (oldfd == newfd)
@@ -290,7 +309,7 @@ const struct proc_fd *proc_fd_get(struct proc_worker *w, struct proc_thread *thr
 
 	if (!p)
 		return NULL;
-	i = fdt_lookup(w, &p->fds, fd);
+	i = fdt_lookup(w, p, fd);
 	return i < 0 ? NULL : p->fds.slot[i];
 }
 

@@ -884,6 +884,41 @@ int proc_state_from_procfs(struct proc_worker *w, const char *procfs,
 	return 0;
 }
 
+/* A sink that adds one fd to an existing table, under its entries. */
+static void under_fd(struct pfs_ctx *c, void *thr, const struct proc_fd_info *fi)
+{
+	struct proc_process *p = thr;
+
+	if (proc_fdtable_put_under(c->w, &p->fds, fi))
+		UPD_INC(c->w, seed_errors);
+}
+
+static const struct pfs_sink under_sink = {NULL, under_fd};
+
+int proc_procfs_load_fd(struct proc_worker *w, struct proc_process *p, int64_t fd)
+{
+	struct pfs_ctx c;
+	char rel[64];
+	struct stat st;
+
+	if (!w->t->procfs)
+		return -ENOENT;
+	memset(&c, 0, sizeof(c)); /* no ctx_init: an fd needs no boot time */
+	c.w = w;
+	c.root = w->t->procfs;
+	c.sink = &under_sink;
+	snprintf(rel, sizeof(rel), "%s/%" PRIu64 "/fd/%" PRId64, c.root, p->tgid, fd);
+	if (lstat(rel, &st) < 0) {
+		/* not open in the process, or the process is gone already */
+		UPD_INC(w, procfs_fd_misses);
+		return -errno;
+	}
+	UPD_INC(w, procfs_fd_loads);
+	load_fd(&c, p, p->tgid, fd);
+	socks_free(&c.socks);
+	return 0;
+}
+
 int proc_state_load_tid(struct proc_worker *w, const char *procfs, uint64_t tid)
 {
 	char rel[64], status[4096];

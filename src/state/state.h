@@ -934,7 +934,9 @@ uint32_t proc_openflags_to_ppm(uint32_t flags);
 	X(seeded_threads, "threads created from capture tables or /proc")                     \
 	X(seed_errors, "capture/procfs entries that could not be seeded")                     \
 	X(procfs_errors, "malformed or vanished /proc entries")                               \
-	X(procfs_loads, "unknown tids read from /proc on demand")
+	X(procfs_loads, "unknown tids read from /proc on demand")                              \
+	X(procfs_fd_loads, "live: fds a fork across partitions inherited, read from /proc on use") \
+	X(procfs_fd_misses, "live: such an fd not in /proc (not inherited, or the process is gone)")
 
 struct proc_upd_stats {
 #define PROC_UPD_FIELD(name, desc) uint64_t name;

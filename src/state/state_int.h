@@ -261,6 +261,10 @@ void proc_fdshare_destroy(struct proc_table *t);
 
 /* fd.c: owner-only fd tables */
 void proc_fdtable_free(struct proc_fdtable *ft);
+/* procfs.c, live: read fd of p's process from /proc (w->t->procfs) and add
+ * it under p's entries (an fd a fork across partitions inherited: live mode
+ * has no snapshots). 0, or -errno when it is not open there. Owner of p. */
+int proc_procfs_load_fd(struct proc_worker *w, struct proc_process *p, int64_t fd);
 /* Add fi under ft's entries: nothing when fi->fd is there. 0 / -errno. */
 int proc_fdtable_put_under(struct proc_worker *w, struct proc_fdtable *ft,
 			   const struct proc_fd_info *fi);
