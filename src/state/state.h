@@ -141,8 +141,10 @@
  *     key before waiting, so no cycle; by then P is usually long past S),
  *     looks the snapshot up and copies in what its own entries, its
  *     closes and the exec leave (counted fds_inherited_remote; none found:
- *     fds_not_inherited, e.g. live mode, which has no foreign calls and
- *     no waits, so children there start with no fds as before). The
+ *     fds_not_inherited). Live mode has no snapshots (no foreign calls,
+ *     no waits): a miss there reads that one fd of the child from /proc
+ *     (proc_table_set_procfs; procfs_fd_loads), best effort: a child gone
+ *     by the time its event is processed misses it (procfs_fd_misses). The
  *     result is the eager copy's; only the wait moved (a fork-and-exec
  *     child mostly never needs it). A child's process that goes first
  *     marks its snapshot taken (proc_fdshare_abandon);
