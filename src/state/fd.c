@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,17 +224,18 @@ static struct proc_fd *fd_entry_new(const struct proc_fd_info *fi)
 	return e;
 }
 
-int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct proc_fd_info *fi)
+/* Add fi to ft. An fd already there is replaced (@over: an open after a
+ * missed close wins) or kept (not @over: fi lies beneath it). */
+static int fdt_add(struct proc_worker *w, struct proc_fdtable *ft, const struct proc_fd_info *fi,
+		   bool over)
 {
-	struct proc_process *p = fd_owner_proc(w, thr);
+	int64_t i = fdt_find(ft, fi->fd);
 	struct proc_fd *e;
-	int64_t i;
 	int err;
 
-	if (!p)
-		return thr->owner != w->id ? -EPERM : -ENOENT;
-	i = fdt_find(&p->fds, fi->fd);
-	if (i < 0 && p->fds.n >= PROC_FDS_MAX) {
+	if (i >= 0 && !over)
+		return 0;
+	if (i < 0 && ft->n >= PROC_FDS_MAX) {
 		CNT_INC(w, fd_dropped);
 		return -ENOSPC;
 	}
@@ -243,11 +245,10 @@ int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct pro
 		return -ENOMEM;
 	}
 	if (i >= 0) {
-		/* the close was missed: the new open wins */
-		free(p->fds.slot[i]);
-		p->fds.slot[i] = e;
+		free(ft->slot[i]);
+		ft->slot[i] = e;
 	} else {
-		err = fdt_insert(&p->fds, e);
+		err = fdt_insert(ft, e);
 		if (err) {
 			free(e);
 			CNT_INC(w, alloc_failures);
@@ -256,6 +257,15 @@ int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct pro
 	}
 	CNT_INC(w, fd_adds);
 	return 0;
+}
+
+int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct proc_fd_info *fi)
+{
+	struct proc_process *p = fd_owner_proc(w, thr);
+
+	if (!p)
+		return thr->owner != w->id ? -EPERM : -ENOENT;
+	return fdt_add(w, &p->fds, fi, true);
 }
 
 int proc_fd_remove(struct proc_worker *w, struct proc_thread *thr, int64_t fd)
@@ -325,28 +335,7 @@ unsigned proc_fd_count(struct proc_worker *w, struct proc_thread *thr)
 int proc_fdtable_put_under(struct proc_worker *w, struct proc_fdtable *ft,
 			   const struct proc_fd_info *fi)
 {
-	struct proc_fd *e;
-	int err;
-
-	if (fdt_find(ft, fi->fd) >= 0)
-		return 0;
-	if (ft->n >= PROC_FDS_MAX) {
-		CNT_INC(w, fd_dropped);
-		return -ENOSPC;
-	}
-	e = fd_entry_new(fi);
-	if (!e) {
-		CNT_INC(w, alloc_failures);
-		return -ENOMEM;
-	}
-	err = fdt_insert(ft, e);
-	if (err) {
-		free(e);
-		CNT_INC(w, alloc_failures);
-		return err;
-	}
-	CNT_INC(w, fd_adds);
-	return 0;
+	return fdt_add(w, ft, fi, false);
 }
 
 int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
