@@ -31,15 +31,24 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
 
 static int bh_spawn_shell(void)
 {
+	struct timespec ts = {0, 100 * 1000000L};
 	int st;
-	pid_t pid = fork();
+	pid_t pid;
 
+	/* A service runs a while before it spawns a shell. Within microseconds
+	 * of its own exec, live mode may not have applied that exec yet when
+	 * the child's exec is evaluated (the two processes are on different
+	 * workers' rings), and proc.pname would still be the old image's name:
+	 * the documented limit of live partitioning (docs/ARCHITECTURE.md). */
+	nanosleep(&ts, NULL);
+	pid = fork();
 	if (pid < 0)
 		return 1;
 	if (pid == 0) {
