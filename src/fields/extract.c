@@ -881,7 +881,7 @@ static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct
 		const struct proc_image *pi;
 
 		pp = proc_process_parent(c->pw, p);
-		pi = image_of(pp);
+		pi = pp ? proc_process_parent_image(p, pp) : NULL;
 		if (!pi)
 			return false;
 		if (id == FLD_PROC_PNAME)

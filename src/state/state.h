@@ -551,6 +551,20 @@ struct proc_image {
 const struct proc_image *proc_process_image(const struct proc_process *p);
 
 /*
+ * The image of @parent as @child's fields (proc.pname, pexe, ...) should
+ * see it. Replay: proc_process_image(parent) (exact AS OF already). Live,
+ * where a read sees only what the parent's worker has applied so far: when
+ * the parent's image is older than the child's fork and differs from the
+ * image the child was forked with (the parent exec'd or renamed itself
+ * just before forking, on a ring its worker has not reached), the child's
+ * fork-time image, which is the parent's as of the fork, while the child's
+ * owner still keeps it. @child must be the calling worker's own (the
+ * event's process). Any worker; reads only.
+ */
+const struct proc_image *proc_process_parent_image(const struct proc_process *child,
+						   const struct proc_process *parent);
+
+/*
  * p's parent process, resolved lazily (see HOW IT WORKS): follows the reaper
  * of a dead parent, rejects a tid reused by a younger process, NULL when the
  * parent is unknown (not created yet, or gone). Any worker; when w owns p and

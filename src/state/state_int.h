@@ -157,6 +157,7 @@ struct proc_process {
 	/* [ro] */
 	uint64_t tgid;
 	unsigned owner;
+	uint64_t key_from; /* key of the event that made it (0 = unkeyed) */
 	/* [at] */
 	uint64_t vpid;
 	uint64_t clone_ts;

@@ -359,6 +359,7 @@ static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
 	}
 	p->tgid = tgid;
 	p->owner = w->id;
+	p->key_from = w->key;
 	CDS_INIT_LIST_HEAD(&p->threads);
 	cds_list_add_tail(&p->olink, &w->procs);
 	CNT_INC(w, processes_created);
@@ -1210,6 +1211,31 @@ const struct proc_image *proc_process_image(const struct proc_process *p)
 	v = ver_at(r, p->owner, (const struct proc_ver *)LD_ACQ(p->img));
 	return v ? &caa_container_of(v, const struct proc_image_box, v)->img
 		 : &proc_placeholder_image;
+}
+
+const struct proc_image *proc_process_parent_image(const struct proc_process *child,
+						   const struct proc_process *parent)
+{
+	const struct proc_image *pi = proc_process_image(parent), *fi;
+	struct proc_worker *r = tls_w;
+	const struct proc_ver *pv, *fv, *prev;
+
+	if (!r || r->t->wait || !child || child->owner != r->id)
+		return pi;
+	pv = (const struct proc_ver *)LD_ACQ(parent->img);
+	fv = (const struct proc_ver *)LD_ACQ(child->img);
+	if (!pv || !fv)
+		return pi;
+	/* the child's oldest image still kept: the one it was forked with,
+	 * unless the owner reclaimed it already (then nothing to offer) */
+	while ((prev = LD_ACQ(fv->prev)))
+		fv = prev;
+	if (fv->key_from != child->key_from || pv->key_from >= fv->key_from)
+		return pi; /* not the fork's image, or the parent's is as new */
+	fi = &caa_container_of(fv, const struct proc_image_box, v)->img;
+	if (strcmp(fi->comm, pi->comm) == 0 && strcmp(fi->exe ? fi->exe : "", pi->exe ? pi->exe : "") == 0)
+		return pi;
+	return fi;
 }
 
 /*

@@ -42,11 +42,8 @@ static int bh_spawn_shell(void)
 	int st;
 	pid_t pid;
 
-	/* A service runs a while before it spawns a shell. Within microseconds
-	 * of its own exec, live mode may not have applied that exec yet when
-	 * the child's exec is evaluated (the two processes are on different
-	 * workers' rings), and proc.pname would still be the old image's name:
-	 * the documented limit of live partitioning (docs/ARCHITECTURE.md). */
+	/* A service runs a while before it spawns a shell (a fork right after
+	 * our exec is covered too: tests/unit/state/test_live_parent.c). */
 	nanosleep(&ts, NULL);
 	pid = fork();
 	if (pid < 0)
