@@ -552,7 +552,8 @@ const struct proc_image *proc_process_image(const struct proc_process *p);
 
 /*
  * The image of @parent as @child's fields (proc.pname, pexe, ...) should
- * see it. Replay: proc_process_image(parent) (exact AS OF already). Live,
+ * see it. Replay: proc_process_image(parent) (exact AS OF already). Live
+ * (a table given proc_table_set_procfs),
  * where a read sees only what the parent's worker has applied so far: when
  * the parent's image is older than the child's fork and differs from the
  * image the child was forked with (the parent exec'd or renamed itself

@@ -1220,7 +1220,8 @@ const struct proc_image *proc_process_parent_image(const struct proc_process *ch
 	struct proc_worker *r = tls_w;
 	const struct proc_ver *pv, *fv, *prev;
 
-	if (!r || r->t->wait || !child || child->owner != r->id)
+	/* live tables only (proc_table_set_procfs): replay reads are exact */
+	if (!r || !r->t->procfs || r->t->wait || !child || child->owner != r->id)
 		return pi;
 	pv = (const struct proc_ver *)LD_ACQ(parent->img);
 	fv = (const struct proc_ver *)LD_ACQ(child->img);

@@ -80,6 +80,7 @@ T_TEST(live_parent_lagging_exec)
 	struct arg x = {.key = 10};
 	struct pn n;
 
+	proc_table_set_procfs(t, "/proc"); /* a live table */
 	stepper_start(&a, t);
 	stepper_start(&b, t);
 	step(&b, do_parent_sh, &x);
