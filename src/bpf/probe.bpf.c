@@ -1706,22 +1706,25 @@ HANDLER(x_dup3)
 	return 0;
 }
 
-/* libs fcntl_cmd_to_scap(): F_* (x86_64) -> PPM_FCNTL_*, in pairs; 0
- * (PPM_FCNTL_UNKNOWN) for the rest. */
+/* libs fcntl_cmd_to_scap(): F_* (x86_64) -> PPM_FCNTL_*, as two tables
+ * indexed by the command (one load instead of a scan: fcntl is frequent);
+ * 0 (PPM_FCNTL_UNKNOWN) for the rest. */
+static const volatile __u8 fcntl_low[39] = {
+	[0] = 1,   [1] = 2,	[2] = 3,   [3] = 4,   [4] = 5,	 [5] = 6,   [6] = 8,   [7] = 9,
+	[8] = 10,  [9] = 12,	[10] = 13, [11] = 15, [15] = 21, [16] = 22, [36] = 30, [37] = 31,
+	[38] = 32,
+};
+static const volatile __u8 fcntl_high[9] = { /* F_LINUX_SPECIFIC_BASE (1024) + i */
+	[0] = 23, [1] = 24, [2] = 27, [5] = 25, [6] = 26, [7] = 28, [8] = 29,
+};
+
 static __always_inline __u8 fcntl_cmd_to_ppm(__u64 cmd)
 {
-	static const __u16 map[][2] = {
-		{ 0, 1 },     { 1, 2 },	    { 2, 3 },	  { 3, 4 },	{ 4, 5 },     { 5, 6 },
-		{ 6, 8 },     { 7, 9 },	    { 8, 10 },	  { 9, 12 },	{ 10, 13 },   { 11, 15 },
-		{ 15, 21 },   { 16, 22 },   { 36, 30 },	  { 37, 31 },	{ 38, 32 },   { 1024, 23 },
-		{ 1025, 24 }, { 1026, 27 }, { 1029, 25 }, { 1030, 26 }, { 1031, 28 }, { 1032, 29 },
-	};
-	__u8 r = 0;
-
-	for (int i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++)
-		if (cmd == map[i][0])
-			r = map[i][1];
-	return r;
+	if (cmd < sizeof(fcntl_low))
+		return fcntl_low[cmd];
+	if (cmd >= 1024 && cmd - 1024 < sizeof(fcntl_high))
+		return fcntl_high[cmd - 1024];
+	return 0;
 }
 
 HANDLER(x_fcntl)
