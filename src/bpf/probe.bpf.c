@@ -5,9 +5,19 @@
  * One tp_btf/sys_exit dispatcher filters each syscall exit (our own tgid, the
  * selection map) and tail-calls the handler of that syscall id; each handler
  * writes one libs-layout exit event (abi/event.h, parameter lists as in
- * abi/event_table.c) into a per-cpu scratch buffer and copies it into ring
- * part(task) % N of an array of ring buffers. tp_btf/sched_process_exit makes
- * procexit, which has no syscall of its own.
+ * abi/event_table.c) into ring part(task) % N of an array of ring buffers:
+ * an event whose parameters all have a fixed size is reserved in the ring and
+ * written in place (see HOW THE FIXED PATH WORKS), any other is built in a
+ * per-cpu scratch buffer and copied (HOW THE SCRATCH WORKS).
+ * tp_btf/sched_process_exit makes procexit, which has no syscall of its own.
+ *
+ * Per-event costs, measured: the kernel's own cost of running a sys_exit
+ * program, then the clock read, then the ring's reserve/commit; helper calls
+ * are kept to one task lookup in the dispatcher and one in the handler (tid
+ * and tgid are loads from the task). The timestamp stays
+ * boot_ns + bpf_ktime_get_boot_ns(): the other full-resolution clocks
+ * (ktime_get_ns, tai) read the same clocksource at the same cost, and only
+ * boottime keeps the epoch offset computed at load right across a suspend.
  *
  * Everything is read at syscall EXIT: on x86_64 the saved pt_regs still hold
  * the arguments, and the outcome (new fd, child tid, new image) is known. A
@@ -15,8 +25,8 @@
  * user space; its clone event is built there, as the child, so it lands in the
  * child's ring and carries the child's own facts without any parent lookup.
  *
- * HOW THE SCRATCH WORKS: events are variable-sized, and bpf_ringbuf_reserve()
- * needs a constant size, so an event is built in a PRB_SCRATCH-byte per-cpu
+ * HOW THE SCRATCH WORKS: most events are variable-sized, and bpf_ringbuf_reserve()
+ * needs a constant size, so such an event is built in a PRB_SCRATCH-byte per-cpu
  * slot and then copied with bpf_ringbuf_output(). Every write offset is masked
  * with PRB_MAX_EVENT - 1 and every length is below PRB_MAX_EVENT, so the
  * verifier can prove each access lies inside the slot. Syscall tracepoints may
@@ -184,18 +194,33 @@ static __always_inline __u8 *at(struct prb_scratch *s, __u32 p)
 	return &s->data[o];
 }
 
+/* The event header (abi/event.h) is packed; written through struct evt_hdr
+ * clang would store it byte by byte. These store each field whole at its
+ * offset (unaligned stores are fine for the verifier and the JIT on x86). */
+#define HDR_AT(d, field) ((__u8 *)(d) + __builtin_offsetof(struct evt_hdr, field))
+
+static __always_inline void hdr_type(__u8 *d, __u16 type, __u32 nparams)
+{
+	*(__u16 *)HDR_AT(d, type) = type;
+	*(__u32 *)HDR_AT(d, nparams) = nparams;
+}
+
+static __always_inline void hdr_ts_tid_len(__u8 *d, __u32 tid, __u32 len)
+{
+	*(__u64 *)HDR_AT(d, ts) = boot_ns + bpf_ktime_get_boot_ns();
+	*(__u64 *)HDR_AT(d, tid) = tid;
+	*(__u32 *)HDR_AT(d, len) = len;
+}
+
 static __always_inline struct prb_scratch *ev_begin(__u16 type, __u32 nparams)
 {
 	__u32 cpu = bpf_get_smp_processor_id();
 	struct prb_scratch *s = bpf_map_lookup_elem(&scratch, &cpu);
-	struct evt_hdr *h;
 
 	if (!s)
 		return NULL;
 	s->stamp = bpf_get_current_pid_tgid();
-	h = (struct evt_hdr *)s->data;
-	h->type = type;
-	h->nparams = nparams;
+	hdr_type(s->data, type, nparams);
 	s->pos = EVT_HDR_LEN + 2 * nparams;
 	s->lens = 0;
 	return s;
@@ -294,7 +319,7 @@ static __always_inline void ev_bytes_user(struct prb_scratch *s, const void *ptr
 	ev_len(s, n);
 }
 
-static __always_inline __u32 ring_of(__u64 pid_tgid)
+static __always_inline __u32 ring_of(__u32 tgid, __u32 tid)
 {
 	__u32 key;
 
@@ -303,9 +328,9 @@ static __always_inline __u32 ring_of(__u64 pid_tgid)
 	if (part_mode == PRB_PART_CPU)
 		key = bpf_get_smp_processor_id();
 	else if (part_mode == PRB_PART_TID)
-		key = prb_part_hash((__u32)pid_tgid);
+		key = prb_part_hash(tid);
 	else
-		key = prb_part_hash(pid_tgid >> 32);
+		key = prb_part_hash(tgid);
 	return key % n_rings;
 }
 
@@ -338,11 +363,11 @@ static __always_inline void count_drop(struct prb_ring_counters *c, __u16 type)
 /* Finish the header and copy the event into its ring. */
 static __always_inline void ev_submit(struct prb_scratch *s)
 {
-	struct evt_hdr *h = (struct evt_hdr *)s->data;
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 len = s->pos;
-	__u32 idx = ring_of(id);
+	__u32 idx = ring_of(id >> 32, id);
 	struct prb_ring_counters *c = bpf_map_lookup_elem(&counters, &idx);
+	__u16 type = *(__u16 *)HDR_AT(s->data, type);
 	void *ring;
 
 	if (!c)
@@ -352,18 +377,106 @@ static __always_inline void ev_submit(struct prb_scratch *s)
 		c->clobbered++;
 		return;
 	}
-	h->ts = boot_ns + bpf_ktime_get_boot_ns();
-	h->tid = (__u32)id;
-	h->len = len;
+	hdr_ts_tid_len(s->data, id, len);
 	ring = bpf_map_lookup_elem(&rings, &idx);
 	if (!ring || len > PRB_MAX_EVENT) {
-		count_drop(c, h->type);
+		count_drop(c, type);
 		return;
 	}
 	if (bpf_ringbuf_output(ring, s->data, len, wake_flags(ring, c)))
-		count_drop(c, h->type);
+		count_drop(c, type);
 	else
 		c->events++;
+}
+
+/* ---- fixed-size events: written in place in the ring ---------------------
+ *
+ * HOW THE FIXED PATH WORKS: an event whose parameters all have a fixed size
+ * (results, fds, ids, flags, capability sets) has a size known when the
+ * handler is compiled, so it is reserved in its ring at exactly that size and
+ * its header and parameters are stored straight into the reservation: no
+ * scratch, no copy, and no clobber check (a reservation belongs to its
+ * writer, however it is preempted). The handler states the parameter bytes
+ * to fx_begin(); the offsets are compile-time constants, and fx_submit()
+ * refuses to compile when the parameters written do not add up to the size
+ * reserved. A failed reservation is a full-ring drop, counted as ev_submit()
+ * counts one. */
+
+struct fx {
+	__u8 *d;			/* the reservation */
+	void *ring;
+	struct prb_ring_counters *c;
+	__u32 size;			/* bytes reserved */
+	__u32 pos;			/* next parameter byte */
+	__u32 i;			/* next length slot */
+};
+
+extern void prb_fx_size_mismatch(void)
+	__attribute__((error("fixed-size event: the parameters written differ from the size given to fx_begin()")));
+
+/* Reserve an event of @type with @nparams parameters of @pbytes bytes in
+ * all, in the current task's ring, and write its header. False when it was
+ * not reserved (then it was counted as a drop and nothing is to be done). */
+static __always_inline bool fx_begin(struct fx *f, __u16 type, __u32 nparams, __u32 pbytes)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+	__u32 tid = t->pid;
+	__u32 idx = ring_of(t->tgid, tid);
+
+	f->size = EVT_HDR_LEN + 2 * nparams + pbytes;
+	f->pos = EVT_HDR_LEN + 2 * nparams;
+	f->i = 0;
+	f->c = bpf_map_lookup_elem(&counters, &idx);
+	if (!f->c)
+		return false;
+	f->ring = bpf_map_lookup_elem(&rings, &idx);
+	f->d = f->ring ? bpf_ringbuf_reserve(f->ring, f->size, 0) : NULL;
+	if (!f->d) {
+		count_drop(f->c, type);
+		return false;
+	}
+	hdr_type(f->d, type, nparams);
+	hdr_ts_tid_len(f->d, tid, f->size);
+	return true;
+}
+
+static __always_inline void fx_len(struct fx *f, __u32 len)
+{
+	*(__u16 *)(f->d + EVT_HDR_LEN + 2 * f->i) = len;
+	f->i++;
+	f->pos += len;
+}
+
+static __always_inline void fx_u8(struct fx *f, __u8 v)
+{
+	*(f->d + f->pos) = v;
+	fx_len(f, 1);
+}
+
+static __always_inline void fx_u16(struct fx *f, __u16 v)
+{
+	*(__u16 *)(f->d + f->pos) = v;
+	fx_len(f, 2);
+}
+
+static __always_inline void fx_u32(struct fx *f, __u32 v)
+{
+	*(__u32 *)(f->d + f->pos) = v;
+	fx_len(f, 4);
+}
+
+static __always_inline void fx_u64(struct fx *f, __u64 v)
+{
+	*(__u64 *)(f->d + f->pos) = v;
+	fx_len(f, 8);
+}
+
+static __always_inline void fx_submit(struct fx *f)
+{
+	if (f->pos != f->size)
+		prb_fx_size_mismatch();
+	bpf_ringbuf_submit(f->d, wake_flags(f->ring, f->c));
+	f->c->events++;
 }
 
 /* ---- kernel facts ------------------------------------------------------- */
@@ -888,6 +1001,7 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 {
 	long nr = regs->orig_ax;
 	__u32 key = nr;
+	struct task_struct *t;
 	__u8 *on;
 
 	if ((__u64)nr >= PRB_NSYSCALLS)
@@ -899,9 +1013,10 @@ int BPF_PROG(sys_exit, struct pt_regs *regs, long ret)
 	} else if (!handled_ids[key & (PRB_NSYSCALLS - 1)]) {
 		return 0;
 	}
-	if (self_tgid && (bpf_get_current_pid_tgid() >> 32) == self_tgid)
+	t = bpf_get_current_task_btf(); /* one helper call for both tests */
+	if (self_tgid && t->tgid == self_tgid)
 		return 0;
-	if (bpf_get_current_task_btf()->thread_info.status & TS_COMPAT)
+	if (t->thread_info.status & TS_COMPAT)
 		return 0; /* ia32 numbering is not handled yet */
 	bpf_tail_call(ctx, &handlers, key);
 	return 0;
@@ -911,17 +1026,13 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(sched_process_exit, struct task_struct *p)
 {
 	struct task_struct *t = bpf_get_current_task_btf();
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct prb_scratch *s;
+	struct fx f;
 	__s64 code;
 	__u32 reaper = 0;
 
-	if (self_tgid && tgid == self_tgid)
+	if (self_tgid && t->tgid == self_tgid)
 		return 0;
-	if (BPF_CORE_READ(t, flags) & 0x00200000) /* PF_KTHREAD */
-		return 0;
-	s = ev_begin(EVT_PROCEXIT_1_E, 5);
-	if (!s)
+	if (t->flags & 0x00200000) /* PF_KTHREAD */
 		return 0;
 	code = BPF_CORE_READ(t, exit_code);
 	if (BPF_CORE_READ(t, signal, live.counter) == 0) {
@@ -933,12 +1044,14 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 		bpf_core_read(&ns, sizeof(ns), &pid->numbers[lvl & 31].ns);
 		reaper = BPF_CORE_READ(ns, child_reaper, pid);
 	}
-	ev_u64(s, code);
-	ev_u64(s, (code >> 8) & 0xff);
-	ev_u8(s, code & 0x7f);
-	ev_u8(s, (code & 0x80) != 0);
-	ev_u64(s, reaper);
-	ev_submit(s);
+	if (!fx_begin(&f, EVT_PROCEXIT_1_E, 5, 8 + 8 + 1 + 1 + 8))
+		return 0;
+	fx_u64(&f, code);
+	fx_u64(&f, (code >> 8) & 0xff);
+	fx_u8(&f, code & 0x7f);
+	fx_u8(&f, (code & 0x80) != 0);
+	fx_u64(&f, reaper);
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1235,13 +1348,13 @@ HANDLER(x_creat)
 
 HANDLER(x_close)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CLOSE_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_CLOSE_X, 2, 16))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1399,17 +1512,17 @@ __noinline int ev_tuple(struct prb_scratch *s, long fd, int inbound, __u64 usrad
 
 HANDLER(x_socket)
 {
-	struct prb_scratch *s = ev_begin(EVT_SOCKET_SOCKET_X, 5);
+	struct fx f;
 	__u32 type = sc_arg(regs, 1);
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SOCKET_SOCKET_X, 5, 24))
 		return 0;
-	ev_u64(s, ret);
-	ev_u32(s, sc_arg(regs, 0)); /* AF_* equal libs' PPM_AF_* */
-	ev_u32(s, type & 0xf);
-	ev_u32(s, sc_arg(regs, 2));
-	ev_u32(s, ((type & O_NONBLOCK) ? PPM_O_NONBLOCK : 0) | ((type & O_CLOEXEC) ? PPM_O_CLOEXEC : 0));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u32(&f, sc_arg(regs, 0)); /* AF_* equal libs' PPM_AF_* */
+	fx_u32(&f, type & 0xf);
+	fx_u32(&f, sc_arg(regs, 2));
+	fx_u32(&f, ((type & O_NONBLOCK) ? PPM_O_NONBLOCK : 0) | ((type & O_CLOEXEC) ? PPM_O_CLOEXEC : 0));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1417,32 +1530,32 @@ HANDLER(x_socket)
  * are the kernel addresses of the two unix sockets (libs). */
 HANDLER(x_socketpair)
 {
-	struct prb_scratch *s = ev_begin(EVT_SOCKET_SOCKETPAIR_X, 8);
 	__s32 fds[2] = { -1, -1 };
-	struct file *f;
+	struct file *file;
 	struct socket *sock;
 	struct sock *sk = NULL;
 	__u64 peer = 0;
+	struct fx f;
 
-	if (!s)
-		return 0;
 	if (ret == 0) {
 		bpf_probe_read_user(fds, sizeof(fds), (const void *)sc_arg(regs, 3));
-		f = fd_file(bpf_get_current_task_btf(), fds[0]);
-		sock = f ? BPF_CORE_READ(f, private_data) : NULL;
+		file = fd_file(bpf_get_current_task_btf(), fds[0]);
+		sock = file ? BPF_CORE_READ(file, private_data) : NULL;
 		sk = sock ? BPF_CORE_READ(sock, sk) : NULL;
 		if (sk)
 			peer = (__u64)BPF_CORE_READ((struct unix_sock *)sk, peer);
 	}
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)fds[0]);
-	ev_u64(s, (__s64)fds[1]);
-	ev_u64(s, (__u64)sk);
-	ev_u64(s, peer);
-	ev_u32(s, (__u8)sc_arg(regs, 0)); /* AF_UNIX equals PPM_AF_UNIX */
-	ev_u32(s, sc_arg(regs, 1));
-	ev_u32(s, sc_arg(regs, 2));
-	ev_submit(s);
+	if (!fx_begin(&f, EVT_SOCKET_SOCKETPAIR_X, 8, 52))
+		return 0;
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)fds[0]);
+	fx_u64(&f, (__s64)fds[1]);
+	fx_u64(&f, (__u64)sk);
+	fx_u64(&f, peer);
+	fx_u32(&f, (__u8)sc_arg(regs, 0)); /* AF_UNIX equals PPM_AF_UNIX */
+	fx_u32(&f, sc_arg(regs, 1));
+	fx_u32(&f, sc_arg(regs, 2));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1519,14 +1632,14 @@ HANDLER(x_bind)
 
 HANDLER(x_listen)
 {
-	struct prb_scratch *s = ev_begin(EVT_SOCKET_LISTEN_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SOCKET_LISTEN_X, 3, 20))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u32(s, sc_arg(regs, 1));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u32(&f, sc_arg(regs, 1));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1566,72 +1679,75 @@ HANDLER(x_recvfrom)
 
 HANDLER(x_dup)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_DUP_1_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_DUP_1_X, 2, 16))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_dup2)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_DUP2_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_DUP2_X, 3, 24))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 1));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_dup3)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_DUP3_X, 4);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_DUP3_X, 4, 28))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 1));
-	ev_u32(s, (sc_arg(regs, 2) & O_CLOEXEC) ? PPM_O_CLOEXEC : 0);
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
+	fx_u32(&f, (sc_arg(regs, 2) & O_CLOEXEC) ? PPM_O_CLOEXEC : 0);
+	fx_submit(&f);
 	return 0;
 }
 
-/* libs fcntl_cmd_to_scap(): F_* (x86_64) -> PPM_FCNTL_*, in pairs; 0
- * (PPM_FCNTL_UNKNOWN) for the rest. */
+/* libs fcntl_cmd_to_scap(): F_* (x86_64) -> PPM_FCNTL_*, as two tables
+ * indexed by the command (one load instead of a scan: fcntl is frequent);
+ * 0 (PPM_FCNTL_UNKNOWN) for the rest. */
+static const volatile __u8 fcntl_low[39] = {
+	[0] = 1,   [1] = 2,	[2] = 3,   [3] = 4,   [4] = 5,	 [5] = 6,   [6] = 8,   [7] = 9,
+	[8] = 10,  [9] = 12,	[10] = 13, [11] = 15, [15] = 21, [16] = 22, [36] = 30, [37] = 31,
+	[38] = 32,
+};
+static const volatile __u8 fcntl_high[9] = { /* F_LINUX_SPECIFIC_BASE (1024) + i */
+	[0] = 23, [1] = 24, [2] = 27, [5] = 25, [6] = 26, [7] = 28, [8] = 29,
+};
+
 static __always_inline __u8 fcntl_cmd_to_ppm(__u64 cmd)
 {
-	static const __u16 map[][2] = {
-		{ 0, 1 },     { 1, 2 },	    { 2, 3 },	  { 3, 4 },	{ 4, 5 },     { 5, 6 },
-		{ 6, 8 },     { 7, 9 },	    { 8, 10 },	  { 9, 12 },	{ 10, 13 },   { 11, 15 },
-		{ 15, 21 },   { 16, 22 },   { 36, 30 },	  { 37, 31 },	{ 38, 32 },   { 1024, 23 },
-		{ 1025, 24 }, { 1026, 27 }, { 1029, 25 }, { 1030, 26 }, { 1031, 28 }, { 1032, 29 },
-	};
-	__u8 r = 0;
-
-	for (int i = 0; i < (int)(sizeof(map) / sizeof(map[0])); i++)
-		if (cmd == map[i][0])
-			r = map[i][1];
-	return r;
+	if (cmd < sizeof(fcntl_low))
+		return fcntl_low[cmd];
+	if (cmd >= 1024 && cmd - 1024 < sizeof(fcntl_high))
+		return fcntl_high[cmd - 1024];
+	return 0;
 }
 
 HANDLER(x_fcntl)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FCNTL_X, 4);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_FCNTL_X, 4, 25))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u8(s, fcntl_cmd_to_ppm(sc_arg(regs, 1)));
-	ev_u64(s, sc_arg(regs, 2));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u8(&f, fcntl_cmd_to_ppm(sc_arg(regs, 1)));
+	fx_u64(&f, sc_arg(regs, 2));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1661,14 +1777,14 @@ HANDLER(x_mkdir)
 
 HANDLER(x_fchmod)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FCHMOD_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_FCHMOD_X, 3, 20))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u32(s, sc_arg(regs, 1) & 07777);
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u32(&f, sc_arg(regs, 1) & 07777);
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1730,13 +1846,13 @@ HANDLER(x_chdir)
 /* res + the fd argument: fchdir. */
 HANDLER(x_fchdir)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FCHDIR_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_FCHDIR_X, 2, 16))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1822,15 +1938,15 @@ HANDLER(x_symlinkat)
 /* res + 1..3 ids from the arguments: the setuid/setgid family. */
 static __always_inline int ev_ids(struct pt_regs *regs, long ret, __u16 type, int n)
 {
-	struct prb_scratch *s = ev_begin(type, 1 + n);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, type, 1 + n, 8 + 4 * n))
 		return 0;
-	ev_u64(s, ret);
+	fx_u64(&f, ret);
 	for (int i = 0; i < 3; i++)
 		if (i < n)
-			ev_u32(s, sc_arg(regs, i));
-	ev_submit(s);
+			fx_u32(&f, sc_arg(regs, i));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1867,51 +1983,51 @@ HANDLER(x_setresgid)
 /* setsid: res (the new session id). */
 HANDLER(x_setsid)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETSID_X, 1);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_SETSID_X, 1, 8))
 		return 0;
-	ev_u64(s, ret);
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_setpgid)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETPGID_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_SETPGID_X, 3, 24))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 1));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
+	fx_submit(&f);
 	return 0;
 }
 
 /* setns: res fd nstype; unshare: res flags. CLONE_NEW* as libs' PPM_CL_*. */
 HANDLER(x_setns)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SETNS_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_SETNS_X, 3, 20))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u32(s, clone_flags_to_ppm((__u32)sc_arg(regs, 1)));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u32(&f, clone_flags_to_ppm((__u32)sc_arg(regs, 1)));
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_unshare)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_UNSHARE_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_UNSHARE_X, 2, 12))
 		return 0;
-	ev_u64(s, ret);
-	ev_u32(s, clone_flags_to_ppm((__u32)sc_arg(regs, 0)));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u32(&f, clone_flags_to_ppm((__u32)sc_arg(regs, 0)));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1919,16 +2035,16 @@ HANDLER(x_unshare)
  * n is libs' PPM_CAP bit n). */
 HANDLER(x_capset)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CAPSET_X, 4);
+	struct fx f;
 	const struct cred *c = BPF_CORE_READ(bpf_get_current_task_btf(), cred);
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_CAPSET_X, 4, 32))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, BPF_CORE_READ(c, cap_inheritable.val));
-	ev_u64(s, BPF_CORE_READ(c, cap_permitted.val));
-	ev_u64(s, BPF_CORE_READ(c, cap_effective.val));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, BPF_CORE_READ(c, cap_inheritable.val));
+	fx_u64(&f, BPF_CORE_READ(c, cap_permitted.val));
+	fx_u64(&f, BPF_CORE_READ(c, cap_effective.val));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -1966,23 +2082,20 @@ HANDLER(x_prctl)
 
 HANDLER(x_ptrace)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_PTRACE_X, 5);
-	__u32 p;
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_PTRACE_X, 5, 8 + 9 + 9 + 2 + 8))
 		return 0;
-	ev_u64(s, ret);
+	fx_u64(&f, ret);
 	/* addr and data as PT_DYN: index 0 (PPM_PTRACE_IDX_UINT64) + u64 */
 	for (int i = 2; i <= 3; i++) {
-		p = s->pos;
-		*at(s, p) = 0;
-		*(__u64 *)at(s, p + 1) = sc_arg(regs, i);
-		s->pos = p + 9;
-		ev_len(s, 9);
+		*(f.d + f.pos) = 0;
+		*(__u64 *)(f.d + f.pos + 1) = sc_arg(regs, i);
+		fx_len(&f, 9);
 	}
-	ev_u16(s, ptrace_req_to_ppm(sc_arg(regs, 0)));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 1));
-	ev_submit(s);
+	fx_u16(&f, ptrace_req_to_ppm(sc_arg(regs, 0)));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -2043,28 +2156,28 @@ static __always_inline __u32 nb_cloexec_to_ppm(__s32 f)
  * caller's array, the inode is the pipe's (both ends share it). */
 static __always_inline int ev_pipe(struct pt_regs *regs, long ret, int v2)
 {
-	struct prb_scratch *s = ev_begin(v2 ? EVT_SYSCALL_PIPE2_X : EVT_SYSCALL_PIPE_X, v2 ? 5 : 4);
 	__s32 fds[2] = { -1, -1 };
-	struct file *f;
+	struct file *file;
+	struct fx f;
 	__s32 flags;
 
-	if (!s)
-		return 0;
 	if (bpf_probe_read_user(fds, sizeof(fds), (const void *)sc_arg(regs, 0))) {
 		fds[0] = -1;
 		fds[1] = -1;
 	}
-	f = ret == 0 ? fd_file(bpf_get_current_task_btf(), fds[0]) : NULL;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)fds[0]);
-	ev_u64(s, (__s64)fds[1]);
-	ev_u64(s, f ? BPF_CORE_READ(f, f_inode, i_ino) : 0);
+	file = ret == 0 ? fd_file(bpf_get_current_task_btf(), fds[0]) : NULL;
+	if (!fx_begin(&f, v2 ? EVT_SYSCALL_PIPE2_X : EVT_SYSCALL_PIPE_X, v2 ? 5 : 4, v2 ? 36 : 32))
+		return 0;
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)fds[0]);
+	fx_u64(&f, (__s64)fds[1]);
+	fx_u64(&f, file ? BPF_CORE_READ(file, f_inode, i_ino) : 0);
 	if (v2) {
 		flags = sc_arg(regs, 1);
-		ev_u32(s, flags < 0 ? 0
-				    : nb_cloexec_to_ppm(flags) | ((flags & O_DIRECT) ? PPM_O_DIRECT : 0));
+		fx_u32(&f, flags < 0 ? 0
+				     : nb_cloexec_to_ppm(flags) | ((flags & O_DIRECT) ? PPM_O_DIRECT : 0));
 	}
-	ev_submit(s);
+	fx_submit(&f);
 	return 0;
 }
 
@@ -2080,27 +2193,27 @@ HANDLER(x_pipe2)
 
 HANDLER(x_eventfd)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EVENTFD_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_EVENTFD_X, 3, 20))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, sc_arg(regs, 0)); /* initval */
-	ev_u32(s, 0);		    /* eventfd has no flags (libs sends 0) */
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, sc_arg(regs, 0)); /* initval */
+	fx_u32(&f, 0);		    /* eventfd has no flags (libs sends 0) */
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_eventfd2)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_EVENTFD2_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_EVENTFD2_X, 3, 18))
 		return 0;
-	ev_u64(s, ret);
-	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 1)));
-	ev_u64(s, (__u32)sc_arg(regs, 0)); /* initval */
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u16(&f, nb_cloexec_to_ppm(sc_arg(regs, 1)));
+	fx_u64(&f, (__u32)sc_arg(regs, 0)); /* initval */
+	fx_submit(&f);
 	return 0;
 }
 
@@ -2108,66 +2221,66 @@ HANDLER(x_eventfd2)
  * sent as 0, as libs does. */
 HANDLER(x_signalfd)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SIGNALFD_X, 4);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_SIGNALFD_X, 4, 21))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u32(s, 0);
-	ev_u8(s, 0);
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u32(&f, 0);
+	fx_u8(&f, 0);
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_signalfd4)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SIGNALFD4_X, 4);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_SIGNALFD4_X, 4, 22))
 		return 0;
-	ev_u64(s, (__s64)(int)ret);
-	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 3)));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 0));
-	ev_u32(s, 0);
-	ev_submit(s);
+	fx_u64(&f, (__s64)(int)ret);
+	fx_u16(&f, nb_cloexec_to_ppm(sc_arg(regs, 3)));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	fx_u32(&f, 0);
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_timerfd_create)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_TIMERFD_CREATE_X, 3);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_TIMERFD_CREATE_X, 3, 10))
 		return 0;
-	ev_u64(s, ret);
-	ev_u8(s, sc_arg(regs, 0)); /* clockid */
-	ev_u8(s, nb_cloexec_to_ppm(sc_arg(regs, 1)));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u8(&f, sc_arg(regs, 0)); /* clockid */
+	fx_u8(&f, nb_cloexec_to_ppm(sc_arg(regs, 1)));
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_inotify_init)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_INOTIFY_INIT_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_INOTIFY_INIT_X, 2, 9))
 		return 0;
-	ev_u64(s, ret);
-	ev_u8(s, 0); /* no flags argument (libs sends 0) */
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u8(&f, 0); /* no flags argument (libs sends 0) */
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_inotify_init1)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_INOTIFY_INIT1_X, 2);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_INOTIFY_INIT1_X, 2, 10))
 		return 0;
-	ev_u64(s, ret);
-	ev_u16(s, nb_cloexec_to_ppm(sc_arg(regs, 0)));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u16(&f, nb_cloexec_to_ppm(sc_arg(regs, 0)));
+	fx_submit(&f);
 	return 0;
 }
 
@@ -2194,38 +2307,38 @@ static __always_inline __u32 mmap_flags_to_ppm(__u64 f)
 
 HANDLER(x_mmap)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_MMAP_X, 10);
+	struct fx f;
 	struct mm_struct *mm = BPF_CORE_READ(bpf_get_current_task_btf(), mm);
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_MMAP_X, 10, 60))
 		return 0;
-	ev_u64(s, ret);
-	ev_u32(s, mm ? BPF_CORE_READ(mm, total_vm) << 2 : 0);
-	ev_u32(s, mm ? (BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
+	fx_u64(&f, ret);
+	fx_u32(&f, mm ? BPF_CORE_READ(mm, total_vm) << 2 : 0);
+	fx_u32(&f, mm ? (BPF_CORE_READ(mm, rss_stat[MM_FILEPAGES].count) +
 			BPF_CORE_READ(mm, rss_stat[MM_ANONPAGES].count))
 				       << 2
 		     : 0);
-	ev_u32(s, mm ? BPF_CORE_READ(mm, rss_stat[MM_SWAPENTS].count) << 2 : 0);
-	ev_u64(s, sc_arg(regs, 0));
-	ev_u64(s, sc_arg(regs, 1));
-	ev_u32(s, prot_to_ppm(sc_arg(regs, 2)));
-	ev_u32(s, mmap_flags_to_ppm(sc_arg(regs, 3)));
-	ev_u64(s, (__s64)(int)sc_arg(regs, 4));
-	ev_u64(s, sc_arg(regs, 5));
-	ev_submit(s);
+	fx_u32(&f, mm ? BPF_CORE_READ(mm, rss_stat[MM_SWAPENTS].count) << 2 : 0);
+	fx_u64(&f, sc_arg(regs, 0));
+	fx_u64(&f, sc_arg(regs, 1));
+	fx_u32(&f, prot_to_ppm(sc_arg(regs, 2)));
+	fx_u32(&f, mmap_flags_to_ppm(sc_arg(regs, 3)));
+	fx_u64(&f, (__s64)(int)sc_arg(regs, 4));
+	fx_u64(&f, sc_arg(regs, 5));
+	fx_submit(&f);
 	return 0;
 }
 
 HANDLER(x_mprotect)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_MPROTECT_X, 4);
+	struct fx f;
 
-	if (!s)
+	if (!fx_begin(&f, EVT_SYSCALL_MPROTECT_X, 4, 28))
 		return 0;
-	ev_u64(s, ret);
-	ev_u64(s, sc_arg(regs, 0));
-	ev_u64(s, sc_arg(regs, 1));
-	ev_u32(s, prot_to_ppm(sc_arg(regs, 2)));
-	ev_submit(s);
+	fx_u64(&f, ret);
+	fx_u64(&f, sc_arg(regs, 0));
+	fx_u64(&f, sc_arg(regs, 1));
+	fx_u32(&f, prot_to_ppm(sc_arg(regs, 2)));
+	fx_submit(&f);
 	return 0;
 }

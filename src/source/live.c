@@ -38,12 +38,6 @@ struct prb {
 	bool detached;
 };
 
-struct prb_ring {
-	struct ring_buffer *rb;
-	prb_event_fn fn;
-	void *ctx;
-};
-
 void prb_opts_default(struct prb_opts *o)
 {
 	memset(o, 0, sizeof(*o));
@@ -470,85 +464,27 @@ int prb_set_all(struct prb *p, bool on)
 	return 0;
 }
 
-static int ring_sample(void *ctx, void *data, size_t size)
-{
-	struct prb_ring *r = ctx;
-
-	return r->fn(r->ctx, data, size);
-}
-
-struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx)
-{
-	struct prb_ring *r;
-
-	if (i >= p->n_rings || !fn) {
-		errno = EINVAL;
-		return NULL;
-	}
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return NULL;
-	r->fn = fn;
-	r->ctx = ctx;
-	r->rb = ring_buffer__new(p->ring_fd[i], ring_sample, r, NULL);
-	if (!r->rb) {
-		int err = errno;
-
-		free(r);
-		errno = err;
-		return NULL;
-	}
-	return r;
-}
-
-int prb_ring__poll(struct prb_ring *r, int timeout_ms)
-{
-	/* The probe wakes us only when a ring is 1/8 full (wakeup_bytes), so
-	 * a quiet ring is looked at every PRB_POLL_TICK_MS at the latest: that
-	 * bounds the delay of an alert on a quiet host. */
-	int n;
-
-	if (timeout_ms < 0 || timeout_ms > PRB_POLL_TICK_MS)
-		timeout_ms = PRB_POLL_TICK_MS;
-	n = ring_buffer__poll(r->rb, timeout_ms);
-	/* a timeout consumes nothing: take what arrived without a wakeup */
-	if (n == 0)
-		n = ring_buffer__consume(r->rb);
-	return n;
-}
-
-int prb_ring__consume(struct prb_ring *r)
-{
-	return ring_buffer__consume(r->rb);
-}
-
-int prb_ring__epoll_fd(const struct prb_ring *r)
-{
-	return ring_buffer__epoll_fd(r->rb);
-}
-
-void prb_ring__free(struct prb_ring *r)
-{
-	if (!r)
-		return;
-	ring_buffer__free(r->rb);
-	free(r);
-}
-
-/* ---- the merging consumer (the cpu layout) ----
+/* ---- ring readers ----
  *
- * The reference engine's layout reads every per-cpu ring from one thread
- * and always delivers the oldest head event among them. libbpf's consumer
- * hands out a ring's records in a callback with no way to look at the next
- * one first, so this reads the rings itself, through the kernel's ring
- * buffer ABI (uapi linux/bpf.h): the consumer position is on a writable
+ * HOW THE RINGS ARE READ: through the kernel's ring buffer ABI (uapi
+ * linux/bpf.h), not libbpf's consumer: the consumer position is on a writable
  * first page, the producer position on the next one, followed by the data
  * area mapped twice (a record that wraps is contiguous in memory). A record
  * starts with an 8-byte header whose first u32 is its length with
  * BPF_RINGBUF_BUSY_BIT (still being written) and BPF_RINGBUF_DISCARD_BIT;
  * records are 8-byte aligned. The producer position is read with acquire
  * semantics, the consumer position published with release, as the kernel
- * pairs them. */
+ * pairs them.
+ *
+ * Why not libbpf's ring_buffer: it stores the consumer position after every
+ * record, and the probe reads that position in every reservation, so the
+ * cache line moves between the consumer's cpu and the producers' at every
+ * event. These readers keep the position to themselves and publish it once
+ * per batch (at the end of a consume, and every publish_every bytes within
+ * one so that a long batch does not hold back ring space); the producer
+ * position is read once per batch too, not per record. The merging reader
+ * (below) also needs to look at each ring's next record before delivering
+ * it, which libbpf's callback interface cannot do. */
 
 struct prb_raw {
 	unsigned long *cons; /* consumer position (our page) */
@@ -556,19 +492,14 @@ struct prb_raw {
 	uint8_t *data;
 	uint64_t mask;
 	size_t cons_len, prod_len;
+	unsigned long pos;	 /* our consumer position, ahead of *cons */
+	unsigned long prod_seen; /* the producer position last read */
+	unsigned long published; /* the position last stored into *cons */
+	unsigned long publish_every;
 	/* the head record, when one is ready */
 	const uint8_t *head;
 	uint32_t head_len;
 	uint64_t head_ts;
-};
-
-struct prb_merge {
-	struct prb_raw *r;
-	uint32_t n;
-	int epfd;
-	uint32_t cur; /* ring of the event being delivered */
-	prb_event_fn fn;
-	void *ctx;
 };
 
 static void raw_unmap(struct prb_raw *r)
@@ -609,25 +540,39 @@ static int raw_map(struct prb_raw *r, int fd)
 	r->prod = m;
 	r->data = (uint8_t *)m + pg;
 	r->mask = info.max_entries - 1;
+	r->pos = r->published = r->prod_seen = __atomic_load_n(r->cons, __ATOMIC_ACQUIRE);
+	r->publish_every = info.max_entries / 16;
 	return 0;
+}
+
+/* Give the records read so far back to the kernel. */
+static void raw_publish(struct prb_raw *r)
+{
+	if (r->pos != r->published) {
+		__atomic_store_n(r->cons, r->pos, __ATOMIC_RELEASE);
+		r->published = r->pos;
+	}
 }
 
 /* Look at ring @r's next record (skipping discarded ones); true when one is
  * ready, with head/head_len/head_ts set. */
 static bool raw_peek(struct prb_raw *r)
 {
-	unsigned long cons = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
+	for (;;) {
+		const uint8_t *h = r->data + (r->pos & r->mask);
+		uint32_t len, size;
 
-	while (cons < __atomic_load_n(r->prod, __ATOMIC_ACQUIRE)) {
-		const uint8_t *h = r->data + (cons & r->mask);
-		uint32_t len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
-		uint32_t size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
-
+		if (r->pos >= r->prod_seen) {
+			r->prod_seen = __atomic_load_n(r->prod, __ATOMIC_ACQUIRE);
+			if (r->pos >= r->prod_seen)
+				break;
+		}
+		len = __atomic_load_n((const uint32_t *)h, __ATOMIC_ACQUIRE);
 		if (len & BPF_RINGBUF_BUSY_BIT)
-			return false; /* reserved, not yet committed */
+			break; /* reserved, not yet committed */
+		size = len & ~(BPF_RINGBUF_BUSY_BIT | BPF_RINGBUF_DISCARD_BIT);
 		if (len & BPF_RINGBUF_DISCARD_BIT) {
-			cons += (size + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
-			__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+			r->pos += (size + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
 			continue;
 		}
 		r->head = h + BPF_RINGBUF_HDR_SZ;
@@ -639,15 +584,120 @@ static bool raw_peek(struct prb_raw *r)
 	return false;
 }
 
-/* Give the head record back to the kernel. */
+/* Done with the head record; published later, in a batch. */
 static void raw_advance(struct prb_raw *r)
 {
-	unsigned long cons = __atomic_load_n(r->cons, __ATOMIC_RELAXED);
-
-	cons += (r->head_len + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
-	__atomic_store_n(r->cons, cons, __ATOMIC_RELEASE);
+	r->pos += (r->head_len + BPF_RINGBUF_HDR_SZ + 7u) & ~7ul;
 	r->head = NULL;
+	if (r->pos - r->published >= r->publish_every)
+		raw_publish(r);
 }
+
+/* ---- one ring, one consumer (the tgid and tid layouts) ---- */
+
+struct prb_ring {
+	struct prb_raw raw;
+	int epfd;
+	prb_event_fn fn;
+	void *ctx;
+};
+
+struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx)
+{
+	struct epoll_event ee = {.events = EPOLLIN};
+	struct prb_ring *r;
+	int err;
+
+	if (i >= p->n_rings || !fn) {
+		errno = EINVAL;
+		return NULL;
+	}
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return NULL;
+	r->fn = fn;
+	r->ctx = ctx;
+	r->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (r->epfd < 0) {
+		err = -errno;
+		goto out_free;
+	}
+	err = raw_map(&r->raw, p->ring_fd[i]);
+	if (!err && epoll_ctl(r->epfd, EPOLL_CTL_ADD, p->ring_fd[i], &ee) < 0)
+		err = -errno;
+	if (err)
+		goto out_free;
+	return r;
+out_free:
+	prb_ring__free(r);
+	errno = -err;
+	return NULL;
+}
+
+int prb_ring__consume(struct prb_ring *r)
+{
+	struct prb_raw *raw = &r->raw;
+	int n = 0;
+
+	while (raw_peek(raw)) {
+		int rc = r->fn(r->ctx, raw->head, raw->head_len);
+
+		raw_advance(raw); /* delivered, even when the callback says stop */
+		if (rc < 0) {
+			raw_publish(raw);
+			return rc;
+		}
+		if (n < INT32_MAX)
+			n++;
+	}
+	raw_publish(raw);
+	return n;
+}
+
+int prb_ring__poll(struct prb_ring *r, int timeout_ms)
+{
+	/* The probe wakes us only when a ring is 1/8 full (wakeup_bytes), so
+	 * a quiet ring is looked at every PRB_POLL_TICK_MS at the latest: that
+	 * bounds the delay of an alert on a quiet host. Whatever arrived is
+	 * consumed after the wait, woken or not. */
+	struct epoll_event ev;
+
+	if (timeout_ms < 0 || timeout_ms > PRB_POLL_TICK_MS)
+		timeout_ms = PRB_POLL_TICK_MS;
+	if (epoll_wait(r->epfd, &ev, 1, timeout_ms) < 0 && errno != EINTR)
+		return -errno;
+	return prb_ring__consume(r);
+}
+
+int prb_ring__epoll_fd(const struct prb_ring *r)
+{
+	return r->epfd;
+}
+
+void prb_ring__free(struct prb_ring *r)
+{
+	if (!r)
+		return;
+	raw_unmap(&r->raw);
+	if (r->epfd >= 0)
+		close(r->epfd);
+	free(r);
+}
+
+/* ---- the merging consumer (the cpu layout) ----
+ *
+ * The reference engine's layout reads every per-cpu ring from one thread
+ * and always delivers the oldest head event among them (the rings' records
+ * read as above). */
+
+struct prb_merge {
+	struct prb_raw *r;
+	uint32_t n;
+	int epfd;
+	uint32_t cur; /* ring of the event being delivered */
+	prb_event_fn fn;
+	void *ctx;
+};
 
 struct prb_merge *prb_merge__new(struct prb *p, prb_event_fn fn, void *ctx)
 {
@@ -683,14 +733,13 @@ fail:
 
 int prb_merge__consume(struct prb_merge *m)
 {
-	int n = 0;
+	int n = 0, rc = 0;
 
 	for (uint32_t i = 0; i < m->n; i++)
 		if (!m->r[i].head)
 			raw_peek(&m->r[i]);
 	for (;;) {
 		struct prb_raw *best = NULL;
-		int rc;
 
 		for (uint32_t i = 0; i < m->n; i++) {
 			struct prb_raw *r = &m->r[i];
@@ -701,15 +750,18 @@ int prb_merge__consume(struct prb_merge *m)
 			}
 		}
 		if (!best)
-			return n;
+			break;
 		rc = m->fn(m->ctx, best->head, best->head_len);
 		raw_advance(best);
 		if (rc < 0)
-			return rc;
+			break;
 		if (n < INT32_MAX)
 			n++;
 		raw_peek(best);
 	}
+	for (uint32_t i = 0; i < m->n; i++)
+		raw_publish(&m->r[i]);
+	return rc < 0 ? rc : n;
 }
 
 int prb_merge__poll(struct prb_merge *m, int timeout_ms)

@@ -123,7 +123,10 @@ const struct prb_syscall *prb_syscalls(uint32_t *n);
  * the current poll/consume and is returned by it. */
 typedef int (*prb_event_fn)(void *ctx, const void *ev, size_t len);
 
-/* A consumer of ring @i; NULL + errno on failure. */
+/* A consumer of ring @i; NULL + errno on failure. It reads the ring through
+ * its mmap()ed pages and gives the records it delivered back to the kernel
+ * at the end of each poll/consume (and within one every 1/16 of the ring),
+ * not after each record. */
 struct prb_ring *prb_ring__new(struct prb *p, uint32_t i, prb_event_fn fn, void *ctx);
 
 /* Longest a consumer sleeps: the probe wakes it only when its ring is 1/8
@@ -150,8 +153,8 @@ void prb_ring__free(struct prb_ring *r);
  * rings' head events, so the stream is in time order across rings as far as
  * each ring is. Used with PRB_PART_CPU (a ring per cpu) as the baseline the
  * partitioned layout is measured against. Same threading rules as a
- * prb_ring (one thread owns it); it reads the rings through their mmap()ed
- * pages, not through libbpf's consumer.
+ * prb_ring (one thread owns it); like a prb_ring, it reads the rings
+ * through their mmap()ed pages and gives records back once per batch.
  */
 struct prb_merge;
 struct prb_merge *prb_merge__new(struct prb *p, prb_event_fn fn, void *ctx);
