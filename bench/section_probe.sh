@@ -17,7 +17,7 @@ RULES="$FIXTURES/rules/falco_rules.yaml"
 if [ -n "$QUICK" ]; then
 	NRUNS=2 SECS=0.7
 else
-	NRUNS=3 SECS=2
+	NRUNS=5 SECS=2
 fi
 tmp=$(mktemp -d)
 po_pid=
@@ -34,6 +34,11 @@ jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([-0-9.e+a-z]*\).*/\1/p"; }
 median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # the cpu list for taskset: cpu N on a machine that has it, else any
 cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 1))"; fi; }
+
+# Any other program on sys_exit (another tracer on the host) runs on the
+# storm's syscalls too and moves both columns: count the runs it overlaps.
+foreign=0
+sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 
 # probe_start MODE: probe_only attached (all | rules), returns once ready
 probe_start() {
@@ -54,13 +59,15 @@ probe_stop() {
 	kill -TERM "$po_pid"
 	wait "$po_pid" || true
 	po_pid=
+	# the kernel detaches and frees the programs a moment after the exit:
+	# do not start the next storm while they still run on its syscalls
+	for _ in $(seq 40); do
+		[ "$(sys_exit_progs)" -eq 0 ] && break
+		sleep 0.05
+	done
 }
 
 # storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
-# Any other program on sys_exit (another tracer on the host) runs on the
-# storm's syscalls too and moves both columns: count the runs it overlaps.
-foreign=0
-sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 storm_once() {
 	local j args=(--procs 1 --seconds "$SECS") want
 	want=$([ "$1" = none ] && echo 0 || echo 1)
@@ -83,10 +90,12 @@ for _ in $(seq "$NRUNS"); do
 	done
 done
 
-declare -A NS RATE
+declare -A NS RATE NSMIN NSMAX
 for f in "$tmp"/{none,all,rules}.{io,null}; do
 	k=$(basename "$f")
 	NS[$k]=$(awk '{print $1}' "$f" | median)
+	NSMIN[$k]=$(awk '{print $1}' "$f" | sort -g | head -1)
+	NSMAX[$k]=$(awk '{print $1}' "$f" | sort -g | tail -1)
 	RATE[$k]=$(awk '{print $2}' "$f" | median)
 done
 # traced share of the io loop under the rules selection: read is traced
@@ -115,13 +124,13 @@ echo
 echo "What: \`storm --procs 1\` pinned to cpu 1 makes syscalls for $SECS s as fast as it can;"
 echo "\`probe_only\` (the probe with one ring and a consumer that only counts: no decode,"
 echo "state or rules) is pinned to cpu 0. Figure: the storm's own CPU time (user + system,"
-echo "where the probe's programs run) per syscall, median of $NRUNS runs per cell, runs"
+echo "where the probe's programs run) per syscall, min / median / max of $NRUNS runs per cell, runs"
 echo "interleaved; the wall-clock rate is shown too but moves with whatever else runs on"
 echo "the machine (see the load average at the top of this page). Selections:"
 echo "*all* = every syscall the probe handles ($nall); *rules* = the $nsel that"
 echo "falco_rules.yaml and the process/fd state need (\`probe_only --select rules\`)."
 echo
-echo "| load | probe | ns/syscall (CPU) | added ns | CPU rate ratio (probe / none) | wall syscalls/s |"
+echo "| load | probe | ns/syscall (CPU) min / median / max | added ns (medians) | CPU rate ratio (probe / none) | wall syscalls/s (median) |"
 echo "|---|---|---|---|---|---|"
 for work in io null; do
 	case $work in
@@ -133,7 +142,8 @@ for work in io null; do
 			ad=$(added "$mode.$work" "none.$work")
 			rt=$(ratio "$mode.$work" "none.$work")
 		fi
-		printf "| %s | %s | %.0f | %s | %s | %s |\n" "$wl" "$mode" "${NS[$mode.$work]}" "$ad" \
+		printf "| %s | %s | %.0f / %.0f / %.0f | %s | %s | %s |\n" "$wl" "$mode" \
+			"${NSMIN[$mode.$work]}" "${NS[$mode.$work]}" "${NSMAX[$mode.$work]}" "$ad" \
 			"$rt" "${RATE[$mode.$work]}"
 	done
 done
