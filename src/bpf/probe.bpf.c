@@ -1346,16 +1346,31 @@ HANDLER(x_creat)
 	return 0;
 }
 
-HANDLER(x_close)
+/* The many exits that are res and then @n int syscall arguments as s64
+ * (close, dup, dup2, fchdir, setpgid): 8 + 8n bytes of parameters. */
+static __always_inline int fx_res_ints(struct pt_regs *regs, long ret, __u16 type, int n)
 {
 	struct fx f;
 
-	if (!fx_begin(&f, EVT_SYSCALL_CLOSE_X, 2, 16))
-		return 0;
-	fx_u64(&f, ret);
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	if (n == 1) {
+		if (!fx_begin(&f, type, 2, 16))
+			return 0;
+		fx_u64(&f, ret);
+		fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+	} else {
+		if (!fx_begin(&f, type, 3, 24))
+			return 0;
+		fx_u64(&f, ret);
+		fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
+		fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
+	}
 	fx_submit(&f);
 	return 0;
+}
+
+HANDLER(x_close)
+{
+	return fx_res_ints(regs, ret, EVT_SYSCALL_CLOSE_X, 1);
 }
 
 /* read/write: res data fd size; @data_len bytes of the buffer are kept. */
@@ -1679,27 +1694,12 @@ HANDLER(x_recvfrom)
 
 HANDLER(x_dup)
 {
-	struct fx f;
-
-	if (!fx_begin(&f, EVT_SYSCALL_DUP_1_X, 2, 16))
-		return 0;
-	fx_u64(&f, ret);
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
-	fx_submit(&f);
-	return 0;
+	return fx_res_ints(regs, ret, EVT_SYSCALL_DUP_1_X, 1);
 }
 
 HANDLER(x_dup2)
 {
-	struct fx f;
-
-	if (!fx_begin(&f, EVT_SYSCALL_DUP2_X, 3, 24))
-		return 0;
-	fx_u64(&f, ret);
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
-	fx_submit(&f);
-	return 0;
+	return fx_res_ints(regs, ret, EVT_SYSCALL_DUP2_X, 2);
 }
 
 HANDLER(x_dup3)
@@ -1846,14 +1846,7 @@ HANDLER(x_chdir)
 /* res + the fd argument: fchdir. */
 HANDLER(x_fchdir)
 {
-	struct fx f;
-
-	if (!fx_begin(&f, EVT_SYSCALL_FCHDIR_X, 2, 16))
-		return 0;
-	fx_u64(&f, ret);
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
-	fx_submit(&f);
-	return 0;
+	return fx_res_ints(regs, ret, EVT_SYSCALL_FCHDIR_X, 1);
 }
 
 /* res + two user paths: rename, link, symlink. */
@@ -1994,15 +1987,7 @@ HANDLER(x_setsid)
 
 HANDLER(x_setpgid)
 {
-	struct fx f;
-
-	if (!fx_begin(&f, EVT_SYSCALL_SETPGID_X, 3, 24))
-		return 0;
-	fx_u64(&f, ret);
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 0));
-	fx_u64(&f, (__s64)(int)sc_arg(regs, 1));
-	fx_submit(&f);
-	return 0;
+	return fx_res_ints(regs, ret, EVT_SYSCALL_SETPGID_X, 2);
 }
 
 /* setns: res fd nstype; unshare: res flags. CLONE_NEW* as libs' PPM_CL_*. */
