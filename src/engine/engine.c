@@ -917,7 +917,6 @@ static int eng_record_open(struct eng *e, char *err, size_t errlen)
 	struct rec_opts ro = {.path = e->o.record_path, .nprod = e->n,
 			      .wflags = e->o.record_flags};
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
-	struct timespec rt, bt;
 	FILE *f;
 	int rc;
 
@@ -933,9 +932,7 @@ static int eng_record_open(struct eng *e, char *err, size_t errlen)
 		fclose(f);
 	}
 	snprintf(mi.hostname, sizeof(mi.hostname), "%s", e->hostname);
-	clock_gettime(CLOCK_REALTIME, &rt);
-	clock_gettime(CLOCK_BOOTTIME, &bt);
-	mi.boot_ts = (uint64_t)(rt.tv_sec - bt.tv_sec) * 1000000000ull + rt.tv_nsec - bt.tv_nsec;
+	mi.boot_ts = prb_boot_epoch_ns();
 	/* read after the probe attached: a process born in between is in
 	 * both the tables and the stream, never in neither */
 	rc = proc_host_tables("/proc", "/etc/passwd", "/etc/group", &t, NULL);

@@ -162,7 +162,7 @@ static int make_ring(const struct prb_opts *o, uint32_t i)
 	return fd;
 }
 
-static uint64_t boot_epoch_ns(void)
+uint64_t prb_boot_epoch_ns(void)
 {
 	struct timespec rt, bt;
 
@@ -182,7 +182,7 @@ static int configure(struct prb *p, const struct prb_opts *o)
 	sk->rodata->n_rings = o->n_rings;
 	sk->rodata->self_tgid = o->trace_self ? 0 : (uint32_t)getpid();
 	sk->rodata->snaplen = o->snaplen;
-	sk->rodata->boot_ns = boot_epoch_ns();
+	sk->rodata->boot_ns = prb_boot_epoch_ns();
 	sk->rodata->wakeup_bytes = o->ring_bytes / 8;
 	err = bpf_map__set_max_entries(sk->maps.scratch, p->ncpus);
 	if (!err)

@@ -69,6 +69,10 @@ void prb_close(struct prb *p);
 
 uint32_t prb_n_rings(const struct prb *p);
 
+/* The host's boot time in ns since the epoch: event time = this + the
+ * kernel's boottime clock (the probe's timestamps). Any thread. */
+uint64_t prb_boot_epoch_ns(void);
+
 /* CPUs the kernel may run on (the cpu layout's ring count), or -errno. */
 int prb_possible_cpus(void);
 

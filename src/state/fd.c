@@ -161,7 +161,7 @@ void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft)
 	}
 }
 
-static bool fdt_is_gone(const struct proc_fdtable *ft, int64_t fd)
+bool proc_fdtable_gone(const struct proc_fdtable *ft, int64_t fd)
 {
 	for (uint32_t i = 0; i < ft->ngone; i++)
 		if (ft->gone[i] == fd)
@@ -181,7 +181,7 @@ static int64_t fdt_lookup(struct proc_worker *w, struct proc_process *p, int64_t
 	if (i >= 0 || !ft->pend)
 		return i;
 	if (w->t->procfs) {
-		if (fd >= 0 && !fdt_is_gone(ft, fd) && proc_procfs_load_fd(w, p, fd) == 0)
+		if (fd >= 0 && !proc_fdtable_gone(ft, fd) && proc_procfs_load_fd(w, p, fd) == 0)
 			i = fdt_find(ft, fd);
 		return i;
 	}

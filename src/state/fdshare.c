@@ -136,14 +136,6 @@ static void pend_clear(struct proc_fdtable *ft)
 	ft->ngone = 0;
 }
 
-static bool pend_gone(const struct proc_fdtable *ft, int64_t fd)
-{
-	for (uint32_t i = 0; i < ft->ngone; i++)
-		if (ft->gone[i] == fd)
-			return true;
-	return false;
-}
-
 int proc_fdshare_resolve(struct proc_worker *w, struct proc_fdtable *ft)
 {
 	struct proc_fdsnap *s;
@@ -172,7 +164,7 @@ int proc_fdshare_resolve(struct proc_worker *w, struct proc_fdtable *ft)
 
 		at += ent_size(fd);
 		/* closed since the fork, or closed by an exec since */
-		if (pend_gone(ft, fd->fd) || (ft->pend_cloexec && (fd->flags & O_CLOEXEC)))
+		if (proc_fdtable_gone(ft, fd->fd) || (ft->pend_cloexec && (fd->flags & O_CLOEXEC)))
 			continue;
 		if (proc_fdtable_put_under(w, ft, &fi) == 0)
 			copied++;

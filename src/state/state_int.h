@@ -266,6 +266,8 @@ void proc_fdtable_free(struct proc_fdtable *ft);
  * it under p's entries (an fd a fork across partitions inherited: live mode
  * has no snapshots). 0, or -errno when it is not open there. Owner of p. */
 int proc_procfs_load_fd(struct proc_worker *w, struct proc_process *p, int64_t fd);
+/* Pending inheritance: whether the table's own history closed fd. */
+bool proc_fdtable_gone(const struct proc_fdtable *ft, int64_t fd);
 /* Add fi under ft's entries: nothing when fi->fd is there. 0 / -errno. */
 int proc_fdtable_put_under(struct proc_worker *w, struct proc_fdtable *ft,
 			   const struct proc_fd_info *fi);
