@@ -101,7 +101,8 @@ def replay_measured(md):
     if not os.path.exists(md):
         return out
     for line in open(md):
-        m = re.match(r"\|\s*(\d+)\s*\|\s*([^|]+?)\s*\|\s*(\d+)\s*\|", line)
+        # "| skew | layout | min / **median** / max |" (or a bare number)
+        m = re.match(r"\|\s*(\d+)\s*\|\s*([^|]+?)\s*\|\s*(?:\d+\s*/\s*)?\**(\d+)\**", line)
         if m:
             out[(m.group(1), m.group(2))] = float(m.group(3))
     return out

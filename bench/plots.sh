@@ -27,10 +27,12 @@ echo
 # ---- replay: events/s vs workers, from the replay section's table ----
 if [ -s "$B/section_replay.md" ]; then
 	# rows "| skew | tgid, W worker(s) | evps |" and "| skew | cpu (...) | evps |"
+	# (the events/s cell is "min / **median** / max": the median is plotted)
 	awk -F'|' '
+		function med(x) { return match(x, /\*\*[0-9]+\*\*/) ? substr(x, RSTART + 2, RLENGTH - 4) + 0 : x + 0 }
 		/worker\(s\)/ { s = $2 + 0; split($3, a, ","); p = a[1]; gsub(/ /, "", p)
-			w = a[2] + 0; v[s "," p "," w] = $4 + 0; ws[w] = 1 }
-		/\| *cpu/ { cpu[$2 + 0] = $4 + 0 }
+			w = a[2] + 0; v[s "," p "," w] = med($4); ws[w] = 1 }
+		/\| *cpu/ { cpu[$2 + 0] = med($4) }
 		END {
 			print "# workers tgid_skew0 tid_skew0 tgid_skew4 tid_skew4 cpu_skew0 cpu_skew4"
 			for (w = 1; w <= 128; w++) if (w in ws)

@@ -17,7 +17,7 @@ cap() {
 	[ -s "$f" ] || "$P" capture gen -o "$f" --events "$EVENTS" --procs 200 --skew "$1" --seed 11 >&2
 	echo "$f"
 }
-# median events/s of RUNS replays
+# "min median max" events/s of RUNS replays
 evps() {
 	local f=$1
 	shift
@@ -25,8 +25,15 @@ evps() {
 		"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
 			sed -n 's/^Events processed: \([0-9]*\) in \([0-9.]*\) s.*/\1 \2/p' |
 			awk '{printf "%.0f\n", $1 / $2}'
-	done | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'
+	done | sort -g | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)], a[NR]}'
 }
+# row SKEW LABEL KEY: a table row of R[KEY] ("min median max")
+row() {
+	local m
+	read -r -a m <<<"${R[$3]}"
+	echo "| $1 | $2 | ${m[0]} / **${m[1]}** / ${m[2]} |"
+}
+med_of() { awk '{print $2}' <<<"${R[$1]}"; }
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
@@ -51,30 +58,31 @@ if [ ! -x "$spin" ]; then
 fi
 echo "Two busy loops vs one on this machine, same run: $(for _ in 1 2 3; do "$spin"; done | tr '\n' ' ')x (2.00 = two free cores)."
 echo
-echo "| skew | layout | events/s |"
+echo "| skew | layout | events/s min / **median** / max |"
 echo "|---|---|---|"
 declare -A R
 for skew in 0 4; do
 	f=$(cap $skew)
 	R[$skew.cpu]=$(evps "$f" --partition cpu)
-	echo "| $skew | cpu (1 consumer, inline) | ${R[$skew.cpu]} |"
+	row "$skew" "cpu (1 consumer, inline)" "$skew.cpu"
 	for part in tgid tid; do
 		for w in 1 2; do
 			R[$skew.$part.$w]=$(evps "$f" --workers $w --partition $part)
-			echo "| $skew | $part, $w worker(s) | ${R[$skew.$part.$w]} |"
+			row "$skew" "$part, $w worker(s)" "$skew.$part.$w"
 		done
 	done
 done
 f=$(cap 0)
 echo
-r=$(awk -v a="${R[0.tgid.2]}" -v b="${R[0.tgid.1]}" 'BEGIN {printf "%.2f", a / b}')
+r=$(awk -v a="$(med_of 0.tgid.2)" -v b="$(med_of 0.tgid.1)" 'BEGIN {printf "%.2f", a / b}')
 echo "2-worker / 1-worker at skew 0 (tgid): **${r}x** (target >= 1.8x)."
 if command -v sysdig >/dev/null; then
 	cond='evt.type in (execve, execveat) and evt.dir=< and proc.name in (bash, sh, zsh)'
-	s=$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done | sort -g |
-		awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+	read -r smin s smax <<<"$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done |
+		sort -g | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)], a[NR]}')"
 	echo
 	echo "Same run: \`sysdig -r FILE \"$cond\"\` (one condition, libs single-threaded):"
-	echo "$(awk -v e="$EVENTS" -v s="$s" 'BEGIN {printf "%.0f", e / s}') events/s ($s s)."
+	echo "$(awk -v e="$EVENTS" -v s="$s" 'BEGIN {printf "%.0f", e / s}') events/s (median; min / median / max"
+	echo "$smin / $s / $smax s)."
 fi
 echo
