@@ -23,7 +23,7 @@ RULES="$FIXTURES/rules/falco_rules.yaml"
 if [ -n "$QUICK" ]; then
 	RATES="100000 0" SECS=1 NRUNS=1
 else
-	RATES="50000 400000 0" SECS=1 NRUNS=5
+	RATES="200000 0" SECS=1 NRUNS=5
 fi
 HOSTS="normal busy"
 declare -A NICE=([normal]=0 [busy]=19) PROCS=([normal]=4 [busy]=8)
