@@ -107,10 +107,8 @@ one_run() {
 		prod = ($3 < 0) ? proc + drop : ($3 - $6) + drop
 		printf "%s %d %d %d\n", $1, prod, proc, drop }'
 }
-# med / mn / mx: median, min, max of the numbers on stdin
-med() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-mn() { sort -g | head -1; }
-mx() { sort -g | tail -1; }
+# the median of the numbers on stdin (lib.sh's mmm)
+med() { mmm | awk '{print $2}'; }
 
 log="$tmp/eng.log"
 declare -A OFF PROD PROC DROP PCT PMIN PMAX
@@ -131,9 +129,7 @@ for h in $HOSTS; do
 			PROD[$k]=$(awk '{print $2}' "$tmp/cell" | med)
 			PROC[$k]=$(awk '{print $3}' "$tmp/cell" | med)
 			DROP[$k]=$(awk '{print $4}' "$tmp/cell" | med)
-			PCT[$k]=$(awk '{print $5}' "$tmp/cell" | med)
-			PMIN[$k]=$(awk '{print $5}' "$tmp/cell" | mn)
-			PMAX[$k]=$(awk '{print $5}' "$tmp/cell" | mx)
+			read -r PMIN[$k] PCT[$k] PMAX[$k] <<<"$(awk '{print $5}' "$tmp/cell" | mmm)"
 		done
 		eng_stop
 	done

@@ -30,8 +30,10 @@ trap cleanup EXIT
 cp "$PO" "$tmp/probe_only" && PO="$tmp/probe_only"
 cp "$S" "$tmp/storm" && S="$tmp/storm"
 
+# shellcheck source=bench/lib.sh
+. "$(dirname "$0")/lib.sh"
+# lib.sh's jget, also for quoted values ("select":"all")
 jget() { sed -n "s/.*\"$1\":\"\{0,1\}\([-0-9.e+a-z]*\).*/\1/p"; }
-median() { sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 # the cpu list for taskset: cpu N on a machine that has it, else any
 cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 1))"; fi; }
 
@@ -93,10 +95,8 @@ done
 declare -A NS RATE NSMIN NSMAX
 for f in "$tmp"/{none,all,rules}.{io,null}; do
 	k=$(basename "$f")
-	NS[$k]=$(awk '{print $1}' "$f" | median)
-	NSMIN[$k]=$(awk '{print $1}' "$f" | sort -g | head -1)
-	NSMAX[$k]=$(awk '{print $1}' "$f" | sort -g | tail -1)
-	RATE[$k]=$(awk '{print $2}' "$f" | median)
+	read -r NSMIN[$k] NS[$k] NSMAX[$k] <<<"$(awk '{print $1}' "$f" | mmm)"
+	RATE[$k]=$(awk '{print $2}' "$f" | mmm | awk '{print $2}')
 done
 # traced share of the io loop under the rules selection: read is traced
 # only if the rules need it

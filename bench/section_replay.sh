@@ -25,7 +25,7 @@ evps() {
 		"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
 			sed -n 's/^Events processed: \([0-9]*\) in \([0-9.]*\) s.*/\1 \2/p' |
 			awk '{printf "%.0f\n", $1 / $2}'
-	done | sort -g | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)], a[NR]}'
+	done | mmm
 }
 # row SKEW LABEL KEY: a table row of R[KEY] ("min median max")
 row() {
@@ -78,8 +78,7 @@ r=$(awk -v a="$(med_of 0.tgid.2)" -v b="$(med_of 0.tgid.1)" 'BEGIN {printf "%.2f
 echo "2-worker / 1-worker at skew 0 (tgid): **${r}x** (target >= 1.8x)."
 if command -v sysdig >/dev/null; then
 	cond='evt.type in (execve, execveat) and evt.dir=< and proc.name in (bash, sh, zsh)'
-	read -r smin s smax <<<"$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done |
-		sort -g | awk '{a[NR]=$1} END {print a[1], a[int((NR+1)/2)], a[NR]}')"
+	read -r smin s smax <<<"$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done | mmm)"
 	echo
 	echo "Same run: \`sysdig -r FILE \"$cond\"\` (one condition, libs single-threaded):"
 	echo "$(awk -v e="$EVENTS" -v s="$s" 'BEGIN {printf "%.0f", e / s}') events/s (median; min / median / max"
