@@ -1819,9 +1819,10 @@ HANDLER(x_unlinkat)
 	return ev_dirfd_path_u32(regs, ret, EVT_SYSCALL_UNLINKAT_2_X, sc_arg(regs, 2) & 0x200);
 }
 
-HANDLER(x_unlink)
+/* res + the path argument 0: unlink, chdir. */
+static __always_inline int ev_res_path(struct pt_regs *regs, long ret, __u16 type)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_UNLINK_2_X, 2);
+	struct prb_scratch *s = ev_begin(type, 2);
 
 	if (!s)
 		return 0;
@@ -1831,16 +1832,14 @@ HANDLER(x_unlink)
 	return 0;
 }
 
+HANDLER(x_unlink)
+{
+	return ev_res_path(regs, ret, EVT_SYSCALL_UNLINK_2_X);
+}
+
 HANDLER(x_chdir)
 {
-	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CHDIR_X, 2);
-
-	if (!s)
-		return 0;
-	ev_u64(s, ret);
-	ev_str(s, (const void *)sc_arg(regs, 0), PRB_PATH_MAX, true);
-	ev_submit(s);
-	return 0;
+	return ev_res_path(regs, ret, EVT_SYSCALL_CHDIR_X);
 }
 
 /* res + the fd argument: fchdir. */
