@@ -60,6 +60,7 @@ struct cap_reader {
 
 	cap_filter_fn *filter; /* consulted on each event's header, or NULL */
 	void *filter_ctx;
+	bool passed; /* skip_fast showed the block at pos to the filter: kept */
 };
 
 void cap_set_error(struct cap_error *e, int err, uint64_t off, const char *fmt, ...)
@@ -162,12 +163,13 @@ static inline const uint8_t *src_get(struct cap_reader *r, uint64_t off, size_t 
 	return gz_get(r, off, n, have);
 }
 
-static void count_block(struct cap_reader *r, uint32_t type)
+/* Count n blocks of type. */
+static void count_blocks(struct cap_reader *r, uint32_t type, uint64_t n)
 {
 	uint32_t i;
 
 	if (r->last_block < r->nblocks && r->blocks[r->last_block].type == type) {
-		r->blocks[r->last_block].count++;
+		r->blocks[r->last_block].count += n;
 		return;
 	}
 	for (i = 0; i < r->nblocks; i++) {
@@ -180,7 +182,7 @@ static void count_block(struct cap_reader *r, uint32_t type)
 		r->blocks[r->nblocks].type = type;
 		r->blocks[r->nblocks++].count = 0;
 	}
-	r->blocks[i].count++;
+	r->blocks[i].count += n;
 	r->last_block = i;
 }
 
@@ -315,7 +317,7 @@ static int read_section_header(struct cap_reader *r)
 	if (r->major != CAP_MAJOR)
 		return fail(r, -EINVAL, 12, "unsupported scap version %u.%u (this reader knows 1.x)",
 			    r->major, r->minor);
-	count_block(r, type);
+	count_blocks(r, type, 1);
 	r->pos += len + CAP_BLOCK_OVERHEAD;
 	return 0;
 }
@@ -401,7 +403,7 @@ static int read_metadata(struct cap_reader *r)
 			return rc;
 		if (is_event_block(type))
 			return 0;
-		count_block(r, type);
+		count_blocks(r, type, 1);
 		rc = read_table_block(r, type, body, len);
 		if (rc)
 			return rc;
@@ -763,7 +765,9 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	}
 	/* before any check or conversion: a skipped event costs nothing more,
 	 * and the converter only ever sees (remembers) the kept ones */
-	if (r->filter) {
+	if (r->passed) {
+		r->passed = false; /* skip_fast asked already: kept */
+	} else if (r->filter) {
 		uint64_t ts, tid;
 
 		memcpy(&ts, e, sizeof(ts));
@@ -821,6 +825,62 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	return 1;
 }
 
+/*
+ * The shared replay scan's common case, kept lean: most events belong to
+ * another worker and are only shown to the filter (which counts them). A
+ * run of mapped V2 event blocks of one block type, whose lengths check out
+ * and whose event types are known, goes to the filter straight from the
+ * headers, with the reader's fields in locals. Stops at the first block it
+ * cannot skip so: the full path handles that one (with r->passed set if
+ * the filter kept it, so that it is not asked twice) and checks it all
+ * again; the skipped ones are accounted as take_event would have.
+ */
+static void skip_fast(struct cap_reader *r)
+{
+	const uint8_t *map = r->map, *p, *e;
+	uint64_t pos = r->pos, end = r->map_len, ts, tid;
+	uint32_t btype, len, pre, evlen, n = 0;
+	uint16_t type;
+
+	if (end - pos < 8)
+		return;
+	btype = evt_ld32(map + pos);
+	if (btype == CAP_EV_V2)
+		pre = 2;
+	else if (btype == CAP_EVF_V2)
+		pre = 6;
+	else
+		return;
+	for (;;) {
+		p = map + pos;
+		if (end - pos < 8 || evt_ld32(p) != btype)
+			break;
+		len = evt_ld32(p + 4);
+		if (len < CAP_BLOCK_OVERHEAD + pre + EVT_HDR_LEN || len > EVT_MAX_LEN ||
+		    len > end - pos || evt_ld32(p + len - 4) != len)
+			break;
+		e = p + 8 + pre;
+		evlen = evt_ld32(e + 16);
+		type = evt_ld16(e + 20);
+		if (evlen < EVT_HDR_LEN || evlen > len - CAP_BLOCK_OVERHEAD - pre ||
+		    type >= EVT_TYPE_MAX || !evt_table[type].name)
+			break;
+		memcpy(&ts, e, sizeof(ts));
+		memcpy(&tid, e + 8, sizeof(tid));
+		if (r->filter(r->filter_ctx, ts, tid, type, evt_ld16(p + 8))) {
+			r->passed = true;
+			break;
+		}
+		n++;
+		pos += len;
+	}
+	if (!n)
+		return;
+	r->pos = pos;
+	r->stats.filtered += n;
+	count_blocks(r, btype, n);
+}
+
 int cap_reader_next(struct cap_reader *r, struct cap_event *ev)
 {
 	for (;;) {
@@ -830,10 +890,12 @@ int cap_reader_next(struct cap_reader *r, struct cap_event *ev)
 
 		if (r->failed)
 			return r->failed;
+		if (r->filter && r->map && !r->passed)
+			skip_fast(r);
 		rc = read_block(r, &type, &body, &len);
 		if (rc <= 0)
 			return rc;
-		count_block(r, type);
+		count_blocks(r, type, 1);
 		if (is_event_block(type)) {
 			rc = take_event(r, type, body, len, ev);
 			if (rc < 0)

@@ -185,6 +185,92 @@ T_TEST(gzip_and_memory_same_as_raw)
 	rmdir(dir);
 }
 
+/* A filter that keeps a third of the events and logs every call. */
+struct flog {
+	uint64_t calls, kept;
+	uint64_t hash; /* of every (ts, tid, type, cpu) shown, in order */
+};
+
+static bool flog_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, uint16_t cpu)
+{
+	struct flog *f = ctx;
+
+	f->calls++;
+	f->hash = (f->hash ^ ts ^ tid * 31 ^ (uint64_t)type << 40 ^ (uint64_t)cpu << 56) *
+		  0x100000001b3ull;
+	if ((ts ^ tid) % 3)
+		return false;
+	f->kept++;
+	return true;
+}
+
+/* The shared scan's fast skip (mapped files) shows the filter the same
+ * events, keeps the same ones and counts the same blocks as the full path
+ * (gzip input always takes it), and every event the filter sees is one an
+ * unfiltered reader hands out. */
+T_TEST(filter_fast_path_same_as_full)
+{
+	char dir[] = "/tmp/cap_test_XXXXXX", gzpath[64];
+	size_t i;
+
+	T_CHECK(mkdtemp(dir) != NULL);
+	snprintf(gzpath, sizeof(gzpath), "%s/f.scap.gz", dir);
+	for (i = 0; i < N_FIXTURES; i++) {
+		const char *path = t_fixture(fixture_counts[i].name);
+		struct flog fm = { 0 }, fg = { 0 };
+		struct cap_reader *m, *g, *all;
+		const struct cap_block_count *bm, *bg;
+		uint64_t km = 0, kg = 0, hm = 0, hg = 0;
+		uint32_t nm, ng;
+		struct cap_event ev;
+		size_t len;
+		uint8_t *buf = load_file(path, &len);
+		gzFile gz = gzopen(gzpath, "wb");
+
+		T_CHECK(buf && gz);
+		T_CHECK(gzwrite(gz, buf, (unsigned)len) == (int)len);
+		T_CHECK(gzclose(gz) == Z_OK);
+		m = cap_reader_open_mem(buf, len, NULL);
+		g = cap_reader_open(gzpath, NULL);
+		all = cap_reader_open(path, NULL);
+		T_CHECK(m && g && all);
+		cap_reader_set_filter(m, flog_filter, &fm);
+		cap_reader_set_filter(g, flog_filter, &fg);
+		while (cap_reader_next(m, &ev) > 0) {
+			km++;
+			hm = (hm ^ ev.hdr->ts ^ ev.len) * 0x100000001b3ull;
+		}
+		while (cap_reader_next(g, &ev) > 0) {
+			kg++;
+			hg = (hg ^ ev.hdr->ts ^ ev.len) * 0x100000001b3ull;
+		}
+		while (cap_reader_next(all, &ev) > 0)
+			;
+		T_EQ_INT(fm.calls, cap_reader_stats(all)->events);
+		T_EQ_INT(fm.calls, fg.calls);
+		T_EQ_INT(fm.hash, fg.hash);
+		T_EQ_INT(fm.kept, fg.kept);
+		T_EQ_INT(km, fm.kept);
+		T_EQ_INT(kg, km);
+		T_EQ_INT(hg, hm);
+		T_EQ_INT(cap_reader_stats(m)->filtered + km, fm.calls);
+		T_EQ_INT(cap_reader_stats(g)->filtered, cap_reader_stats(m)->filtered);
+		bm = cap_reader_block_counts(m, &nm);
+		bg = cap_reader_block_counts(g, &ng);
+		T_EQ_INT(nm, ng);
+		for (uint32_t j = 0; j < nm && j < ng; j++) {
+			T_EQ_INT(bm[j].type, bg[j].type);
+			T_EQ_INT(bm[j].count, bg[j].count);
+		}
+		cap_reader_close(m);
+		cap_reader_close(g);
+		cap_reader_close(all);
+		free(buf);
+	}
+	unlink(gzpath);
+	rmdir(dir);
+}
+
 T_TEST(raw_events_in_place)
 {
 	struct cap_reader *r = cap_reader_open(t_fixture("captures/single_ipv6_conn.scap"), NULL);
@@ -219,6 +305,7 @@ int main(void)
 	T_RUN(syscall_fixture_facts);
 	T_RUN(v9_fixture_tail);
 	T_RUN(gzip_and_memory_same_as_raw);
+	T_RUN(filter_fast_path_same_as_full);
 	T_RUN(raw_events_in_place);
 	T_RUN(missing_file);
 	return T_DONE();
