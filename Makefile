@@ -64,7 +64,9 @@ $(BUILD)/libperegrine.a: $(LIB_OBJ)
 $(BUILD)/peregrine: $(CLI_OBJ) $(BUILD)/libperegrine.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c
+# every compile waits for deps (order-only: a no-op once the packages are
+# there), so `make -j test` on a new machine installs headers before using them
+$(BUILD)/%.o: %.c | deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -121,14 +123,14 @@ BPF_CFLAGS := -target bpf -g -O2 -Wall -D__TARGET_ARCH_$(BPF_ARCH) -Isrc -I$(BUI
 	-I/usr/include/$(BPF_MARCH)-linux-gnu
 LDLIBS += -lbpf -lelf
 
-$(BUILD)/gen/vmlinux.h:
+$(BUILD)/gen/vmlinux.h: | deps
 	@mkdir -p $(dir $@)
 	@test -r /sys/kernel/btf/vmlinux || { echo "error: /sys/kernel/btf/vmlinux is missing:" \
 		"this kernel has no BTF (CONFIG_DEBUG_INFO_BTF=y) and the eBPF probe cannot be built" >&2; exit 1; }
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/gen/probe.bpf.o: src/bpf/probe.bpf.c src/bpf/probe.h src/abi/event.h \
-		src/abi/event_types.h $(BUILD)/gen/vmlinux.h
+		src/abi/event_types.h $(BUILD)/gen/vmlinux.h | deps
 	$(BPF_CLANG) $(BPF_CFLAGS) -c -o $@ $<
 
 $(BUILD)/gen/probe.skel.h: $(BUILD)/gen/probe.bpf.o
