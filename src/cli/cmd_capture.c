@@ -442,10 +442,12 @@ static int cat_workers_run(const char *in, struct cat_workers *cw, unsigned work
 			"cat: %u workers (%s), %" PRIu64 " events, %" PRIu64 " lines, %" PRIu64
 			" waits for a full queue, %" PRIu64 " dropped; state: %" PRIu64
 			" progress waits, forks across partitions: %" PRIu64 " fd snapshots (%" PRIu64
-			" freed), %" PRIu64 " children given them, %" PRIu64 " not\n",
+			" freed), %" PRIu64 " children given them, %" PRIu64 " not; replicas: %" PRIu64
+			" made, %" PRIu64 " joined, %" PRIu64 " events applied to them\n",
 			es.nworkers, eng_partition_name(part), es.events, os.written, waits,
 			os.queue_drops, ps.progress_waits, ps.fork_snapshots,
-			ps.fork_snapshots_freed, us.fds_inherited_remote, us.fds_not_inherited);
+			ps.fork_snapshots_freed, us.fds_inherited_remote, us.fds_not_inherited,
+			ps.replicas, ps.replica_joins, us.held_events);
 	}
 	rc = CLI_EXIT_OK;
 out:

@@ -24,6 +24,7 @@
 #include "capture/capture.h"
 #include "engine/engine.h"
 #include "engine/record.h"
+#include "lib/u64map.h"
 #include "fields/fields.h"
 #include "output/output.h"
 #include "rules/ruleset.h"
@@ -33,11 +34,6 @@
 #define CL 64
 
 /* A tid -> tgid map (open addressing); one per replay worker. */
-struct tmap {
-	uint64_t *keys, *vals; /* key 0 = empty */
-	size_t cap, n;
-};
-
 /* Counters of one worker, on lines no other thread writes. */
 struct wk_counters {
 	_Alignas(CL) _Atomic uint64_t events;
@@ -64,10 +60,11 @@ struct eng_worker {
 	uint64_t last_ts; /* time of the last event this worker processed */
 	uint64_t scan;	   /* replay: events scanned = key of the last one */
 	uint64_t first_ts; /* replay: time of the capture's first event */
-	struct tmap m;	   /* replay: tid -> tgid, as the scan has seen it */
-	struct tmap chg;   /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
+	struct u64map m;	   /* replay: tid -> tgid, as the scan has seen it */
+	struct u64map chg;   /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
 	uint64_t c_tid, c_tgid; /* replay: the filter's last lookup */
 	bool c_own, c_valid, c_noted;
+	int c_held;		/* replay, tid partitions: w holds the run's group (-1: not asked) */
 	struct evt_stats evst;
 	struct wk_counters *cnt;
 	_Atomic uint64_t *hits; /* ENG_MAX_RULES, written by this worker */
@@ -316,101 +313,6 @@ static bool wk_owns_fn(void *ctx, uint64_t tid, uint64_t pid)
 	return eng_owner(o->e, tid, pid ? pid : tid) == o->id;
 }
 
-/* ---- replay: each worker's tid -> tgid map (its own thread only) ---- */
-
-static inline size_t tmap_slot(const struct tmap *m, uint64_t k)
-{
-	return (size_t)((k * 0x9e3779b97f4a7c15ull) >> 20) & (m->cap - 1);
-}
-
-static int tmap_grow(struct tmap *m)
-{
-	struct tmap nm = {.cap = m->cap ? m->cap * 2 : 4096};
-
-	nm.keys = calloc(nm.cap, sizeof(*nm.keys));
-	nm.vals = calloc(nm.cap, sizeof(*nm.vals));
-	if (!nm.keys || !nm.vals) {
-		free(nm.keys);
-		free(nm.vals);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < m->cap; i++) {
-		if (!m->keys[i])
-			continue;
-		size_t s = tmap_slot(&nm, m->keys[i]);
-
-		while (nm.keys[s])
-			s = (s + 1) & (nm.cap - 1);
-		nm.keys[s] = m->keys[i];
-		nm.vals[s] = m->vals[i];
-		nm.n++;
-	}
-	free(m->keys);
-	free(m->vals);
-	*m = nm;
-	return 0;
-}
-
-static uint64_t tmap_get(const struct tmap *m, uint64_t k)
-{
-	if (!m->cap || !k)
-		return 0;
-	for (size_t s = tmap_slot(m, k);; s = (s + 1) & (m->cap - 1)) {
-		if (m->keys[s] == k)
-			return m->vals[s];
-		if (!m->keys[s])
-			return 0;
-	}
-}
-
-static void tmap_put(struct tmap *m, uint64_t k, uint64_t v, bool replace)
-{
-	size_t s;
-
-	if (!k)
-		return;
-	if ((m->n + 1) * 2 > m->cap && tmap_grow(m) < 0)
-		return;
-	for (s = tmap_slot(m, k); m->keys[s]; s = (s + 1) & (m->cap - 1)) {
-		if (m->keys[s] == k) {
-			if (replace)
-				m->vals[s] = v;
-			return;
-		}
-	}
-	m->keys[s] = k;
-	m->vals[s] = v;
-	m->n++;
-}
-
-/* Backward-shift deletion keeps probe chains intact without tombstones. */
-static void tmap_del(struct tmap *m, uint64_t k)
-{
-	size_t s, j;
-
-	if (!m->cap || !k)
-		return;
-	for (s = tmap_slot(m, k); m->keys[s] != k; s = (s + 1) & (m->cap - 1))
-		if (!m->keys[s])
-			return;
-	j = s;
-	for (;;) {
-		j = (j + 1) & (m->cap - 1);
-		if (!m->keys[j])
-			break;
-		size_t h = tmap_slot(m, m->keys[j]);
-
-		/* move j back to s when its home h is not in (s, j] */
-		if ((s < j) ? (h <= s || h > j) : (h <= s && h > j)) {
-			m->keys[s] = m->keys[j];
-			m->vals[s] = m->vals[j];
-			s = j;
-		}
-	}
-	m->keys[s] = 0;
-	m->n--;
-}
-
 /* Per event type: what a replay worker needs from it to keep its map. */
 
 struct tm_type {
@@ -456,6 +358,7 @@ static void tm_types_init(struct tm_type *tt)
 static pthread_once_t eng_types_once = PTHREAD_ONCE_INIT;
 static struct tm_type eng_tt[EVT_TYPE_MAX]; /* filled once, read-only after */
 static bool eng_shapes[EVT_TYPE_MAX];	     /* proc_event_type_shapes, cached */
+static bool eng_held[EVT_TYPE_MAX];	     /* proc_event_type_held, cached */
 
 static void eng_types_fill(void)
 {
@@ -463,6 +366,7 @@ static void eng_types_fill(void)
 	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
 		eng_type_kind[t] = eng_tt[t].kind;
 		eng_shapes[t] = t < evt_table_size && proc_event_type_shapes((uint16_t)t);
+		eng_held[t] = proc_event_type_held((uint16_t)t);
 	}
 }
 
@@ -472,7 +376,7 @@ static void eng_types_init(void)
 }
 
 /* The tgid of the event's thread; updates the map from the event first. */
-static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const struct evt_hdr *h,
+static uint64_t tm_event_tgid(struct u64map *m, const struct tm_type *tt, const struct evt_hdr *h,
 			      uint32_t len)
 {
 	const struct tm_type *t = h->type < EVT_TYPE_MAX ? &tt[h->type] : NULL;
@@ -482,8 +386,8 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
 		struct evt ev;
 
 		if (t->kind == TM_EXIT) {
-			tgid = tmap_get(m, tid);
-			tmap_del(m, tid);
+			tgid = u64map_get(m, tid);
+			u64map_del(m, tid);
 			return tgid ? tgid : tid;
 		}
 		if (evt_decode(h, len, &ev, NULL) == EVT_OK && t->res >= 0 && t->pid >= 0) {
@@ -492,20 +396,20 @@ static uint64_t tm_event_tgid(struct tmap *m, const struct tm_type *tt, const st
 
 			if (res == 0 && pid) {
 				/* child side of a clone, or a successful execve */
-				tmap_put(m, tid, pid, true);
+				u64map_put(m, tid, pid, true);
 			} else if (t->kind == TM_CLONE && res > 0) {
 				/* parent side: the child's tgid, unless the child said it */
 				uint64_t fl = t->flags >= 0 ? evt_param_u64(&ev, (uint32_t)t->flags, 0)
 							    : 0;
-				uint64_t ptgid = tmap_get(m, tid);
+				uint64_t ptgid = u64map_get(m, tid);
 
 				ptgid = ptgid ? ptgid : tid;
-				tmap_put(m, (uint64_t)res,
+				u64map_put(m, (uint64_t)res,
 					 (fl & PPM_CL_CLONE_THREAD) ? ptgid : (uint64_t)res, false);
 			}
 		}
 	}
-	tgid = tmap_get(m, tid);
+	tgid = u64map_get(m, tid);
 	return tgid ? tgid : tid;
 }
 
@@ -544,18 +448,18 @@ static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t
 	if (!tgid) {
 		/* unknown to the map (or exited): its first event creates a
 		 * placeholder thread */
-		c = tmap_get(&w->chg, tid);
+		c = u64map_get(&w->chg, tid);
 		if (!c || (c & CHG_DEAD))
-			tmap_put(&w->chg, tid, w->scan, true);
+			u64map_put(&w->chg, tid, w->scan, true);
 		tgid = tid;
 	}
 	/* clone/exec exits are noted by chg_note_tm, which sees res */
 	if (type >= EVT_TYPE_MAX || !eng_shapes[type] ||
 	    (eng_tt[type].kind != TM_NONE && eng_tt[type].kind != TM_EXIT))
 		return;
-	tmap_put(&w->chg, tid, w->scan | (eng_tt[type].kind == TM_EXIT ? CHG_DEAD : 0), true);
+	u64map_put(&w->chg, tid, w->scan | (eng_tt[type].kind == TM_EXIT ? CHG_DEAD : 0), true);
 	if (tgid != tid)
-		tmap_put(&w->chg, tgid, w->scan, true);
+		u64map_put(&w->chg, tgid, w->scan, true);
 }
 
 /* A clone or execve exit (decoded after conversion): only a child side
@@ -575,9 +479,9 @@ static void chg_note_tm(struct eng_worker *w, const struct evt_hdr *h, uint32_t 
 		res = evt_param_s64(&ev, (uint32_t)t->res, -1);
 	if ((t->kind == TM_CLONE && res != 0) || (t->kind == TM_EXEC && res < 0))
 		return;
-	tmap_put(&w->chg, h->tid, w->scan, true);
+	u64map_put(&w->chg, h->tid, w->scan, true);
 	if (tgid && tgid != h->tid)
-		tmap_put(&w->chg, tgid, w->scan, true);
+		u64map_put(&w->chg, tgid, w->scan, true);
 }
 
 /* proc_worker_set_hint: the key of the last event before ours that could
@@ -585,10 +489,10 @@ static void chg_note_tm(struct eng_worker *w, const struct evt_hdr *h, uint32_t 
 static uint64_t wk_hint(void *ctx, uint64_t tid)
 {
 	struct eng_worker *w = ctx;
-	uint64_t c = tmap_get(&w->chg, tid) & ~CHG_DEAD, tgid = tmap_get(&w->m, tid), g;
+	uint64_t c = u64map_get(&w->chg, tid) & ~CHG_DEAD, tgid = u64map_get(&w->m, tid), g;
 
 	if (tgid && tgid != tid) {
-		g = tmap_get(&w->chg, tgid) & ~CHG_DEAD;
+		g = u64map_get(&w->chg, tgid) & ~CHG_DEAD;
 		if (g > c)
 			c = g;
 	}
@@ -628,8 +532,9 @@ static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, 
 		w->c_valid = true;
 		w->c_noted = false;
 		w->c_tid = tid;
-		w->c_tgid = tmap_get(&w->m, tid);
+		w->c_tgid = u64map_get(&w->m, tid);
 		w->c_own = eng_owner(e, tid, w->c_tgid ? w->c_tgid : tid) == w->id;
+		w->c_held = -1; /* asked when a held type comes */
 	}
 	tgid = w->c_tgid;
 	/* an unknown tid's first event is noted once per run of its events */
@@ -639,7 +544,15 @@ static bool wk_scan_filter(void *ctx, uint64_t ts, uint64_t tid, uint16_t type, 
 	}
 	if (type < EVT_TYPE_MAX && eng_tt[type].kind != TM_NONE)
 		return true; /* every worker parses these to keep its map */
-	return w->c_own;
+	if (w->c_own)
+		return true;
+	/* tid partitions: another worker's thread changing a group this
+	 * worker holds a record of too (state.h, proc_event_apply_held) */
+	if (e->o.part != ENG_PART_TID || type >= EVT_TYPE_MAX || !eng_held[type])
+		return false;
+	if (w->c_held < 0)
+		w->c_held = proc_worker_holds(w->pw, tgid ? tgid : tid);
+	return w->c_held;
 }
 
 /* A clone exit of another partition: the parent's owner hands the
@@ -652,6 +565,22 @@ static void wk_foreign(struct eng_worker *w, const struct evt_hdr *h, uint32_t l
 		return;
 	proc_worker_set_key(w->pw, key);
 	proc_event_foreign(w->pw, &ev);
+}
+
+/* tid partitions: an event of another worker's thread that changes a group
+ * w holds a record of too; applied to that record, not evaluated (its
+ * thread's owner evaluates it). */
+static void wk_held(struct eng_worker *w, const struct evt_hdr *h, uint32_t len, uint64_t key,
+		    uint64_t tgid)
+{
+	struct proc_evt_ref ref;
+	struct evt ev;
+
+	if (evt_decode(h, len, &ev, NULL) != EVT_OK)
+		return; /* its owner counts it rejected */
+	proc_worker_set_key(w->pw, key);
+	proc_event_apply_held(w->pw, &ev, tgid, &ref);
+	proc_event_done(w->pw, &ref);
 }
 
 static void wk_replay_fail(struct eng_worker *w, int err, const char *msg)
@@ -686,7 +615,7 @@ static void *wk_replay_main(void *arg)
 		tabs = cap_reader_tables(w->cap);
 		proc_state_from_capture(w->pw, tabs, wk_owns_fn, &own);
 		for (uint32_t i = 0; i < tabs->nprocs; i++)
-			tmap_put(&w->m, tabs->procs[i].tid, tabs->procs[i].pid, true);
+			u64map_put(&w->m, tabs->procs[i].tid, tabs->procs[i].pid, true);
 	}
 	/* every worker registered and seeded before anyone reads: a read
 	 * must know every worker whose progress it may have to wait for */
@@ -713,8 +642,14 @@ static void *wk_replay_main(void *arg)
 			if (eng_owner(e, ce.hdr->tid, tgid) != w->id) {
 				if (kind == TM_CLONE)
 					wk_foreign(w, ce.hdr, ce.len, key);
+				else if (kind == TM_EXEC && e->o.part == ENG_PART_TID)
+					wk_held(w, ce.hdr, ce.len, key, tgid);
 				continue;
 			}
+		} else if (!w->c_own) {
+			/* kept by the filter for a group w holds (tid partitions) */
+			wk_held(w, ce.hdr, ce.len, key, w->c_tgid ? w->c_tgid : ce.hdr->tid);
+			continue;
 		}
 		proc_worker_set_key(w->pw, key);
 		wk_event(w, ce.hdr, ce.len, ce.cpu, key);
@@ -1364,10 +1299,8 @@ void eng_free(struct eng *e)
 			prb_ring__free(e->w[i].ring);
 			prb_merge__free(e->w[i].merge);
 			cap_reader_close(e->w[i].cap);
-			free(e->w[i].m.keys);
-			free(e->w[i].m.vals);
-			free(e->w[i].chg.keys);
-			free(e->w[i].chg.vals);
+			u64map_free(&e->w[i].m);
+			u64map_free(&e->w[i].chg);
 			free(e->w[i].cnt);
 			free((void *)e->w[i].hits);
 			free((void *)e->w[i].names);

@@ -320,6 +320,19 @@ static void sy_clone_x(struct sy_gen *g, const struct sy_proc *p, uint64_t tid, 
 	eb_end(g);
 }
 
+static void sy_procexit(struct sy_gen *g, uint64_t tid, uint64_t reaper)
+{
+	eb_begin(g, EVT_PROCEXIT_1_E, tid);
+	eb_u64(g, 0); /* status */
+	eb_u64(g, 0); /* ret */
+	eb_u8(g, 0);  /* sig */
+	eb_u8(g, 0);  /* core */
+	eb_u64(g, reaper);
+	eb_end(g);
+}
+
+/* execve by the leader. As the kernel's de_thread: every other thread of
+ * the process ends first (its procexit), and makes no event after. */
 static void sy_execve(struct sy_gen *g, struct sy_proc *p, uint16_t prog)
 {
 	const struct sy_prog *pr = &sy_progs[prog];
@@ -327,6 +340,8 @@ static void sy_execve(struct sy_gen *g, struct sy_proc *p, uint16_t prog)
 				  "LANG=C.UTF-8\0HOME=/root";
 	uint64_t tid = p->tids[0];
 
+	for (; p->nthreads > 1; p->nthreads--)
+		sy_procexit(g, p->tids[p->nthreads - 1], p->tgid);
 	eb_begin(g, EVT_SYSCALL_EXECVE_19_E, tid);
 	eb_str(g, pr->exe);
 	eb_end(g);
@@ -522,6 +537,20 @@ static void sy_accept(struct sy_gen *g, struct sy_proc *p, uint64_t tid)
 	p->fds[fd] = f;
 }
 
+/* The leader of @c starts its other threads (after an execve). */
+static void sy_threads(struct sy_gen *g, struct sy_proc *c)
+{
+	while (c->nthreads < g->o->threads_per_proc && c->nthreads < SY_MAX_THREADS) {
+		uint64_t t = g->next_tid++;
+
+		eb_begin(g, EVT_SYSCALL_CLONE_20_E, c->tgid);
+		eb_end(g);
+		sy_clone_x(g, c, c->tgid, (int64_t)t, SY_THREAD_FLAGS);
+		c->tids[c->nthreads++] = t;
+		sy_clone_x(g, c, t, 0, SY_THREAD_FLAGS);
+	}
+}
+
 /* A new process in slot @c, child of slot @parent (NULL: the init process):
  * fork, extra threads, execve, a few opens. */
 static void sy_spawn(struct sy_gen *g, struct sy_proc *c, const struct sy_proc *parent)
@@ -529,7 +558,6 @@ static void sy_spawn(struct sy_gen *g, struct sy_proc *c, const struct sy_proc *
 	static const struct sy_proc init = {.tgid = 1, .ptid = 0, .tids = {1}, .prog = 11};
 	const struct sy_proc *pp = parent ? parent : &init;
 	uint64_t ptid = pp->tids[0];
-	uint32_t nthr = g->o->threads_per_proc;
 
 	memset(c, 0, sizeof(*c));
 	c->tgid = g->next_tid++;
@@ -547,30 +575,15 @@ static void sy_spawn(struct sy_gen *g, struct sy_proc *c, const struct sy_proc *
 	}
 	sy_clone_x(g, c, c->tgid, 0, 0);
 	sy_execve(g, c, (uint16_t)sy_below(g, SY_NPROGS));
-	for (uint32_t i = 1; i < nthr && i < SY_MAX_THREADS; i++) {
-		uint64_t t = g->next_tid++;
-
-		eb_begin(g, EVT_SYSCALL_CLONE_20_E, c->tgid);
-		eb_end(g);
-		sy_clone_x(g, c, c->tgid, (int64_t)t, SY_THREAD_FLAGS);
-		c->tids[c->nthreads++] = t;
-		sy_clone_x(g, c, t, 0, SY_THREAD_FLAGS);
-	}
+	sy_threads(g, c);
 	for (int i = 0; i < 3; i++)
 		sy_openat(g, c, c->tgid);
 }
 
 static void sy_exit(struct sy_gen *g, struct sy_proc *p)
 {
-	for (uint32_t i = p->nthreads; i-- > 0;) {
-		eb_begin(g, EVT_PROCEXIT_1_E, p->tids[i]);
-		eb_u64(g, 0); /* status */
-		eb_u64(g, 0); /* ret */
-		eb_u8(g, 0);  /* sig */
-		eb_u8(g, 0);  /* core */
-		eb_u64(g, i ? p->tgid : 1); /* reaper: the leader, or init */
-		eb_end(g);
-	}
+	for (uint32_t i = p->nthreads; i-- > 0;)
+		sy_procexit(g, p->tids[i], i ? p->tgid : 1); /* reaper: the leader, or init */
 }
 
 static int sy_build_cdf(struct sy_gen *g)
@@ -640,7 +653,9 @@ static void sy_step(struct sy_gen *g)
 	} else if (r < 9980) {
 		sy_accept(g, p, tid);
 	} else if (r < 9990) {
-		sy_execve(g, &g->procs[sy_below(g, n)], (uint16_t)sy_below(g, SY_NPROGS));
+		p = &g->procs[sy_below(g, n)];
+		sy_execve(g, p, (uint16_t)sy_below(g, SY_NPROGS));
+		sy_threads(g, p);
 	} else {
 		/* exit, and a child of another slot takes the place */
 		uint32_t dead = sy_below(g, n), parent = sy_below(g, n);

@@ -187,6 +187,14 @@ void proc_fdshare_abandon(struct proc_worker *w, struct proc_fdtable *ft)
 	pend_clear(ft);
 }
 
+void proc_fdshare_discard(struct proc_worker *w, unsigned owner, uint64_t child_tid)
+{
+	struct proc_fdtable ft = {
+		.pend = 1, .pend_owner = owner, .pend_tid = child_tid, .pend_key = w->key};
+
+	proc_fdshare_abandon(w, &ft);
+}
+
 static void snap_free_cb(struct rcu_head *head)
 {
 	struct proc_fdsnap *s = caa_container_of(head, struct proc_fdsnap, rcu);

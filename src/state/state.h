@@ -366,6 +366,8 @@ void proc_table_barrier(struct proc_table *t);
 	X(fork_snapshots, "fd tables published for a clone child in another partition")       \
 	X(fork_snapshot_fds, "fds in those snapshots")                                          \
 	X(fork_snapshots_freed, "snapshots freed once every worker had passed them")           \
+	X(replicas, "tid partitions: replica processes created for a thread whose leader is another worker's") \
+	X(replica_joins, "tid partitions: threads that joined a replica their worker held already") \
 	X(alloc_failures, "allocations that failed")
 
 struct proc_stats {
@@ -414,6 +416,8 @@ struct proc_spawn {
 #define PROC_SPAWN_EXE_WRITABLE	  (1u << 3) /* exe is writable by the process */
 #define PROC_SPAWN_HAVE_IDS	  (1u << 4) /* uid..loginuid are reported */
 #define PROC_SPAWN_HAVE_CAPS	  (1u << 5) /* cap_* are reported */
+#define PROC_SPAWN_REPLICA	  (1u << 6) /* with THREAD: the leader is another worker's
+					     * (seeding with tid partitions): a replica */
 
 /*
  * Clone, child side, owner of the child's partition. Creates s->tid: a new
@@ -875,6 +879,30 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 int proc_event_foreign(struct proc_worker *w, const struct evt *ev);
 
 /*
+ * tid partitions (see "Replicas" in table.c): an event of ANOTHER worker's
+ * thread of group tgid, of which w holds a record too (its leader's
+ * process, or a replica). Applies what the event changes in a process (fds,
+ * cwd, ids, caps, comm; an exec ends w's replica) to w's record, at w's
+ * key, as if one of w's threads of the group made it: every record of a
+ * group then sees every change of the group, in key order. Fills ref like
+ * proc_event_apply (call proc_event_done after). 0 (also for events that
+ * change no process), -ENOENT when w holds no live record of tgid, or
+ * -errno. w's own thread.
+ */
+int proc_event_apply_held(struct proc_worker *w, const struct evt *ev, uint64_t tgid,
+			  struct proc_evt_ref *ref);
+
+/* Whether w holds a live record of group tgid (its leader's process or a
+ * replica): whether proc_event_apply_held would apply its events. w's
+ * own thread. */
+bool proc_worker_holds(struct proc_worker *w, uint64_t tgid);
+
+/* Whether proc_event_apply_held does anything with events of this type
+ * (enter events included: old capture layouts are converted from the
+ * enter/exit pair). Pure. */
+bool proc_event_type_held(uint16_t type);
+
+/*
  * After the event was evaluated, on the same worker: apply deferred work
  * (a closed fd stays visible while its close event is evaluated, as in libs;
  * an exiting thread is marked so once the procexit event was evaluated).
@@ -938,6 +966,7 @@ uint32_t proc_openflags_to_ppm(uint32_t flags);
 	X(events, "events applied")                                                              \
 	X(ev_bad_params, "events with missing or malformed parameters")                         \
 	X(ev_foreign, "events of a thread another worker owns (misrouted), state untouched")  \
+	X(held_events, "tid partitions: other workers' threads' events applied to this worker's record of their group") \
 	X(ev_no_thread, "events without a thread (table full)")                               \
 	X(ev_failed_syscall, "state-changing events whose syscall failed (nothing changed)")  \
 	X(fd_unknown, "events on an fd the state does not know")                              \

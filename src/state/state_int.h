@@ -21,6 +21,7 @@
 #include <urcu/rculfhash.h>
 #include <urcu/list.h>
 
+#include "lib/u64map.h"
 #include "state/state.h"
 
 #define CACHELINE 64
@@ -87,6 +88,7 @@ struct proc_worker {
 	uint64_t credit;	      /* [at] budget slots reserved but unused */
 	uint64_t upd[PROC_UPD_NCOUNTERS]; /* [at] update.c's counters (PROC_UPD_STATS) */
 	struct cds_list_head forks;   /* [owner] fd snapshots it published, by key (fdshare.c) */
+	struct u64map replicas;	      /* [owner] tgid -> its replica proc_process (tid partitions) */
 	/* release by this worker, acquire by any: every event this worker owns
 	 * with a key below it has been applied (see "AS OF" in state.h) */
 	alignas(CACHELINE) uint64_t progress;
@@ -158,6 +160,7 @@ struct proc_process {
 	uint64_t tgid;
 	unsigned owner;
 	uint64_t key_from; /* key of the event that made it (0 = unkeyed) */
+	uint8_t replica;   /* another worker owns the group's leader (see "Replicas") */
 	/* [at] */
 	uint64_t vpid;
 	uint64_t clone_ts;
@@ -254,6 +257,19 @@ void proc_fdshare_defer(struct proc_worker *w, struct proc_thread *child, unsign
 int proc_fdshare_resolve(struct proc_worker *w, struct proc_fdtable *ft);
 /* Owner of ft, its process going: let the publisher free the snapshot. */
 void proc_fdshare_abandon(struct proc_worker *w, struct proc_fdtable *ft);
+/* table.c, "Replicas" (tid partitions). All three: w's own thread, its
+ * own records only. Whether p is a replica w created at its current key
+ * (a thread clone that needs the group's fds); a live thread of w's record
+ * of tgid (its leader's process or its replica), NULL when w holds none;
+ * an exec of tgid applied elsewhere: w's replica's threads end at w's key. */
+bool proc_process_is_new_replica(const struct proc_worker *w, const struct proc_process *p);
+struct proc_thread *proc_held_thread(struct proc_worker *w, uint64_t tgid);
+void proc_replica_exec(struct proc_worker *w, uint64_t tgid, uint64_t ts);
+
+/* The snapshot owner published at w's key for child_tid will not be
+ * copied (the child joined a replica w already holds): mark it taken so
+ * its publisher frees it. Waits for owner's progress past the key. */
+void proc_fdshare_discard(struct proc_worker *w, unsigned owner, uint64_t child_tid);
 /* w's snapshots every worker has passed (key < min) and their child's owner
  * is done with go, after a grace period. */
 void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min);

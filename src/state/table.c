@@ -366,9 +366,12 @@ static struct proc_process *process_new(struct proc_worker *w, uint64_t tgid)
 	return p;
 }
 
+static void replica_forget(struct proc_worker *w, struct proc_process *p);
+
 /* Drop a process that never got a thread (creation failed half way). */
 static void process_abort(struct proc_worker *w, struct proc_process *p)
 {
+	replica_forget(w, p);
 	proc_fdshare_abandon(w, &p->fds);
 	cds_list_del(&p->olink);
 	proc_fdtable_free(&p->fds);
@@ -380,6 +383,7 @@ static void process_abort(struct proc_worker *w, struct proc_process *p)
  * period; the fd table is ours alone and goes now. */
 static void process_release(struct proc_worker *w, struct proc_process *p)
 {
+	replica_forget(w, p);
 	ver_forget(p->img ? &p->img->v : NULL);
 	ver_forget(p->cwd ? &p->cwd->v : NULL);
 	ver_forget(p->ids ? &p->ids->v : NULL);
@@ -704,6 +708,174 @@ static int fill_placeholder(struct proc_worker *w, struct proc_thread *thr,
 	return 0;
 }
 
+/* ---- replicas (tid partitions) -------------------------------------------
+ *
+ * With tid partitions the threads of one process live on several workers,
+ * and each record may have one writer only. So every worker that owns a
+ * thread of a group holds a record of that group of its own: the leader's
+ * owner the process itself, the others a REPLICA (same tgid, replica = 1,
+ * found through w->replicas), which their threads point to. A replica
+ * starts as a copy of the leader's process as of the clone's key (image,
+ * cwd, ids; its fds from the leader's owner's snapshot, fdshare.c) or, when
+ * seeded from a capture, from the thread's own table entry; from then on
+ * its owner applies every event of the group that changes a process (any
+ * thread's: proc_event_apply_held), so each record is what one worker's
+ * single record would be. A replica is released with its last thread; an
+ * exec of the group ends it at once (de_thread kills every other thread).
+ */
+
+static const struct proc_ids *ids_of(const struct proc_process *p);
+
+/* A live (not exiting) thread of p, or NULL. p's owner. */
+static struct proc_thread *first_live(struct proc_process *p)
+{
+	struct cds_list_head *pos;
+
+	cds_list_for_each(pos, &p->threads) {
+		struct proc_thread *thr = cds_list_entry(pos, struct proc_thread, plink);
+
+		if (LD(thr->state) == PROC_LIVE && !LD(thr->dead_key))
+			return thr;
+	}
+	return NULL;
+}
+
+static struct proc_process *replica_of(struct proc_worker *w, uint64_t tgid)
+{
+	return (struct proc_process *)(uintptr_t)u64map_get(&w->replicas, tgid);
+}
+
+static void replica_forget(struct proc_worker *w, struct proc_process *p)
+{
+	if (p->replica && replica_of(w, p->tgid) == p)
+		u64map_del(&w->replicas, p->tgid);
+}
+
+/* A replica of tgid for s->tid: a copy of src (the group's process as w
+ * reads it at its key), or made from s when there is none. */
+static int replica_spawn(struct proc_worker *w, const struct proc_spawn *s, uint64_t tgid,
+			 struct proc_process *src, struct proc_thread **out)
+{
+	struct proc_process *p = process_new(w, tgid);
+	struct proc_img_src isrc;
+	struct proc_thread *thr;
+	struct proc_ids *n;
+	const char *cwd = s->cwd;
+
+	if (!p)
+		return -ENOMEM;
+	p->replica = 1;
+	if (src) {
+		const struct proc_ids *from = ids_of(src);
+
+		proc_img_src_from_image(&isrc, proc_process_image(src));
+		cwd = proc_process_cwd(src);
+		ST(p->vpid, LD(src->vpid));
+		ST(p->clone_ts, LD(src->clone_ts));
+		n = ids_copy(p);
+		if (n) {
+			struct proc_ver v = n->v;
+
+			*n = *from;
+			n->v = v;
+			n->ptid = LD(from->ptid);
+			ids_publish(w, p, n);
+		}
+	} else {
+		proc_img_src_from_spawn(&isrc, s, NULL);
+		n = process_set_scalars(w, p, s) ? NULL : p->ids;
+	}
+	if (!n || process_set_image(w, p, &isrc) || (cwd && cwd[0] && process_set_cwd(w, p, cwd))) {
+		CNT_INC(w, alloc_failures);
+		process_abort(w, p);
+		return -ENOMEM;
+	}
+	thr = thread_alloc(w, p, s->vtid, s->ts, s->ts);
+	if (!thr) {
+		process_abort(w, p);
+		return -errno;
+	}
+	thread_publish(w, thr, s->tid);
+	if (u64map_put(&w->replicas, tgid, (uint64_t)(uintptr_t)p, true))
+		CNT_INC(w, alloc_failures); /* unfindable: events of other threads miss it */
+	CNT_INC(w, replicas);
+	if (out)
+		*out = thr;
+	return 0;
+}
+
+/* A thread clone of a group whose leader another worker owns: the child
+ * joins w's replica of the group, or a new one. */
+static int replica_clone(struct proc_worker *w, const struct proc_spawn *s, uint64_t tgid,
+			 struct proc_thread **out)
+{
+	struct proc_process *p = replica_of(w, tgid), *src = NULL;
+	struct proc_thread *thr;
+
+	if (p && first_live(p)) {
+		thr = thread_alloc(w, p, s->vtid, s->ts, s->ts);
+		if (!thr)
+			return -errno;
+		thread_publish(w, thr, s->tid);
+		CNT_INC(w, replica_joins);
+		if (out)
+			*out = thr;
+		return 0;
+	}
+	if (w->key) {
+		/* an event: the group as one worker would have it here (a
+		 * seeded thread has its own table entry instead) */
+		struct proc_thread *lead = proc_thread_lookup(w, tgid);
+
+		src = lead ? proc_thread_process(lead) : NULL;
+	}
+	return replica_spawn(w, s, tgid, src, out);
+}
+
+bool proc_process_is_new_replica(const struct proc_worker *w, const struct proc_process *p)
+{
+	return p->replica && p->owner == w->id && p->key_from == w->key && w->key;
+}
+
+/* w's record of tgid: the process of its own leader, or its replica. */
+static struct proc_process *held_of(struct proc_worker *w, uint64_t tgid)
+{
+	int err;
+	struct proc_thread *lead = owned_find(w, tgid, &err);
+
+	if (lead && LD(lead->state) == PROC_LIVE)
+		return lead->proc;
+	return replica_of(w, tgid);
+}
+
+struct proc_thread *proc_held_thread(struct proc_worker *w, uint64_t tgid)
+{
+	struct proc_process *p = held_of(w, tgid);
+
+	return p ? first_live(p) : NULL;
+}
+
+bool proc_worker_holds(struct proc_worker *w, uint64_t tgid)
+{
+	return proc_held_thread(w, tgid) != NULL;
+}
+
+void proc_replica_exec(struct proc_worker *w, uint64_t tgid, uint64_t ts)
+{
+	struct proc_process *p = replica_of(w, tgid);
+	struct cds_list_head *pos, *next;
+
+	if (!p)
+		return;
+	u64map_del(&w->replicas, tgid);
+	cds_list_for_each_safe(pos, next, &p->threads) {
+		struct proc_thread *thr = cds_list_entry(pos, struct proc_thread, plink);
+
+		if (LD(thr->state) == PROC_LIVE && !LD(thr->dead_key))
+			thread_mark_exiting(w, thr, tgid, ts);
+	}
+}
+
 int proc_thread_clone(struct proc_worker *w, const struct proc_spawn *s, struct proc_thread **out)
 {
 	uint64_t tgid = s->tgid ? s->tgid : s->tid;
@@ -732,10 +904,8 @@ int proc_thread_clone(struct proc_worker *w, const struct proc_spawn *s, struct 
 		return spawn_process(w, s, tgid, parent_proc(w, s), 1, out);
 
 	lead = owned_find(w, tgid, &err);
-	if (err) {
-		CNT_INC(w, foreign_writes);
-		return err;
-	}
+	if (err || (s->flags & PROC_SPAWN_REPLICA))
+		return replica_clone(w, s, tgid, out);
 	if (!lead)
 		return spawn_process(w, s, tgid, NULL, 1, out);
 	thr = thread_alloc(w, lead->proc, s->vtid, s->ts, s->ts);
@@ -1428,6 +1598,7 @@ void proc_table_destroy(struct proc_table *t)
 			proc_fdtable_free(&p->fds);
 			process_free_now(p);
 		}
+		u64map_free(&w->replicas);
 	}
 	cds_lfht_destroy(t->index, NULL);
 	proc_fdshare_destroy(t);

@@ -220,6 +220,8 @@ void proc_upd_stats(const struct proc_table *t, struct proc_upd_stats *out)
 
 static int8_t fd_param_idx[EVT_TYPE_MAX];
 static pthread_once_t fd_param_once = PTHREAD_ONCE_INIT;
+static bool held_type[EVT_TYPE_MAX]; /* enter and exit of held_exits (below), built once */
+static void held_init(void);
 
 /* The parameter naming the fd an event acts on: "fd" (or the first fd-typed
  * parameter that is not the result) of events flagged as using or closing
@@ -245,6 +247,7 @@ static void fd_param_init(void)
 				idx = (int)i;
 		fd_param_idx[t] = (int8_t)idx;
 	}
+	held_init();
 }
 
 static bool has(const struct evt *ev, uint32_t i)
@@ -587,6 +590,15 @@ static int on_clone(struct upd *u)
 		return err;
 	}
 	u->thr = child;
+	if ((flags & PPM_CL_CLONE_THREAD) && parent && child && parent->owner != w->id) {
+		/* tid partitions: the group's leader is another worker's, which
+		 * published its fds at this key (proc_event_foreign); a new
+		 * replica takes them, one w held already has them */
+		if (proc_process_is_new_replica(w, proc_thread_process(child)))
+			proc_fdshare_defer(w, child, parent->owner);
+		else
+			proc_fdshare_discard(w, parent->owner, s.tid);
+	}
 	if (!(flags & PPM_CL_CLONE_THREAD) && parent && child) {
 		own = proc_thread_process(child);
 		if (parent->owner == w->id && own && own != parent) {
@@ -617,15 +629,16 @@ int proc_event_foreign(struct proc_worker *w, const struct evt *ev)
 		return 0;
 	flags = (uint32_t)evt_param_u64(ev, 15, 0);
 	ptid = evt_param_u64(ev, 5, 0);
-	if ((flags & PPM_CL_CLONE_THREAD) || !ptid)
+	/* on_clone's parent, as the child's owner finds it at this key: a
+	 * thread's is its group's leader (tid partitions: the child's owner
+	 * makes or joins a replica of the group) */
+	if (flags & PPM_CL_CLONE_THREAD)
+		ptid = evt_param_u64(ev, 4, 0);
+	if (!ptid)
 		return 0;
-	/* on_clone's parent, as the child's owner finds it at this key */
 	pt = proc_owned_thread(w, ptid);
 	p = pt ? proc_thread_process(pt) : NULL;
 	if (!p || p->owner != w->id)
-		return 0;
-	/* one thread may be both sides when tids are spread (tid partitions) */
-	if (p->tgid == evt_param_u64(ev, 4, 0))
 		return 0;
 	err = proc_fdshare_publish(w, p, tid);
 	/* everything below this key is applied and the key is not ours: the
@@ -1265,6 +1278,80 @@ static int on_caps(struct upd *u, uint64_t inh, uint64_t perm, uint64_t eff)
 /* ---- the dispatcher ---------------------------------------------------------------- */
 
 /* Exit events that change state, by type. */
+/* The exit events apply_exit changes a process with (its case labels),
+ * and the exec exits: what every worker holding a record of the group
+ * applies, whichever thread made it (tid partitions, "Replicas" in
+ * table.c). Kept beside apply_exit so that a new case is added to both. */
+static const uint16_t held_exits[] = {
+	EVT_SYSCALL_OPEN_X,
+	EVT_SYSCALL_OPENAT_2_X,
+	EVT_SYSCALL_OPENAT2_X,
+	EVT_SYSCALL_CREAT_X,
+	EVT_SYSCALL_OPEN_BY_HANDLE_AT_X,
+	EVT_SYSCALL_CLOSE_X,
+	EVT_SYSCALL_CLOSE_RANGE_X,
+	EVT_SOCKET_SOCKET_X,
+	EVT_SOCKET_SOCKETPAIR_X,
+	EVT_SOCKET_CONNECT_X,
+	EVT_SOCKET_ACCEPT_5_X,
+	EVT_SOCKET_ACCEPT4_6_X,
+	EVT_SOCKET_BIND_X,
+	EVT_SOCKET_SENDTO_X,
+	EVT_SOCKET_SENDMSG_X,
+	EVT_SOCKET_RECVFROM_X,
+	EVT_SOCKET_RECVMSG_X,
+	EVT_SYSCALL_DUP_1_X,
+	EVT_SYSCALL_DUP2_X,
+	EVT_SYSCALL_DUP3_X,
+	EVT_SYSCALL_FCNTL_X,
+	EVT_SYSCALL_PIPE_X,
+	EVT_SYSCALL_PIPE2_X,
+	EVT_SYSCALL_EVENTFD_X,
+	EVT_SYSCALL_EVENTFD2_X,
+	EVT_SYSCALL_SIGNALFD_X,
+	EVT_SYSCALL_SIGNALFD4_X,
+	EVT_SYSCALL_TIMERFD_CREATE_X,
+	EVT_SYSCALL_INOTIFY_INIT_X,
+	EVT_SYSCALL_INOTIFY_INIT1_X,
+	EVT_SYSCALL_EPOLL_CREATE_X,
+	EVT_SYSCALL_EPOLL_CREATE1_X,
+	EVT_SYSCALL_USERFAULTFD_X,
+	EVT_SYSCALL_IO_URING_SETUP_X,
+	EVT_SYSCALL_BPF_2_X,
+	EVT_SYSCALL_MEMFD_CREATE_X,
+	EVT_SYSCALL_PIDFD_OPEN_X,
+	EVT_SYSCALL_CHDIR_X,
+	EVT_SYSCALL_FCHDIR_X,
+	EVT_SYSCALL_SETUID_X,
+	EVT_SYSCALL_SETGID_X,
+	EVT_SYSCALL_SETRESUID_X,
+	EVT_SYSCALL_SETREUID_X,
+	EVT_SYSCALL_SETRESGID_X,
+	EVT_SYSCALL_SETREGID_X,
+	EVT_SYSCALL_SETSID_X,
+	EVT_SYSCALL_SETPGID_X,
+	EVT_SYSCALL_SETNS_X,
+	EVT_SYSCALL_UNSHARE_X,
+	EVT_SYSCALL_CAPSET_X,
+	EVT_SYSCALL_PRCTL_X,
+	EVT_SYSCALL_EXECVE_19_X,
+	EVT_SYSCALL_EXECVEAT_X,
+};
+
+static void held_init(void)
+{
+	for (size_t i = 0; i < sizeof(held_exits) / sizeof(held_exits[0]); i++) {
+		held_type[held_exits[i]] = true;
+		held_type[held_exits[i] - 1] = true; /* its enter event (even) */
+	}
+}
+
+bool proc_event_type_held(uint16_t type)
+{
+	pthread_once(&fd_param_once, fd_param_init);
+	return type < EVT_TYPE_MAX && held_type[type];
+}
+
 static int apply_exit(struct upd *u)
 {
 	const struct evt *ev = u->ev;
@@ -1519,6 +1606,21 @@ static bool is_exec_exit(uint16_t t)
 	return t == EVT_SYSCALL_EXECVE_19_X || t == EVT_SYSCALL_EXECVEAT_X;
 }
 
+/* ref->fd: the fd the event names (its fd parameter), if the state knows it. */
+static void ref_event_fd(struct upd *u)
+{
+	uint16_t type = u->ev->hdr->type;
+	int idx = fd_param_idx[type];
+
+	if (idx >= 0 && has(u->ev, (uint32_t)idx)) {
+		int64_t fd = evt_param_s64(u->ev, (uint32_t)idx, -1);
+
+		if (set_ref_fd(u, fd) && fd >= 0 && !evt_type_is_enter(type) &&
+		    type != EVT_SYSCALL_CLOSE_X)
+			UPD_INC(u->w, fd_unknown);
+	}
+}
+
 int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 		     struct proc_evt_ref *ref)
 {
@@ -1526,7 +1628,7 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 	uint64_t tid = ev->hdr->tid;
 	struct upd u = {.w = w, .ev = ev, .ref = ref, .ts = ev->hdr->ts};
 	struct proc_thread *thr;
-	int idx, err = 0;
+	int err = 0;
 
 	(void)cpu;
 	memset(ref, 0, sizeof(*ref));
@@ -1577,14 +1679,7 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 	if (err)
 		return err;
 
-	idx = fd_param_idx[type];
-	if (idx >= 0 && has(ev, (uint32_t)idx)) {
-		int64_t fd = evt_param_s64(ev, (uint32_t)idx, -1);
-
-		if (set_ref_fd(&u, fd) && fd >= 0 && !evt_type_is_enter(type) &&
-		    type != EVT_SYSCALL_CLOSE_X)
-			UPD_INC(w, fd_unknown);
-	}
+	ref_event_fd(&u);
 	if (type == EVT_PROCEXIT_1_E || type == EVT_PROCEXIT_E) {
 		ref->defer |= DEFER_EXIT;
 		ref->defer_tid = has(ev, 4) ? evt_param_u64(ev, 4, 0) : 0;
@@ -1595,6 +1690,44 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 	err = apply_exit(&u);
 	ref->proc = proc_thread_process(thr);
 	return err;
+}
+
+int proc_event_apply_held(struct proc_worker *w, const struct evt *ev, uint64_t tgid,
+			  struct proc_evt_ref *ref)
+{
+	uint16_t type = ev->hdr->type;
+	struct upd u = {.w = w, .ev = ev, .ref = ref, .ts = ev->hdr->ts};
+	struct proc_thread *thr;
+	struct proc_process *p;
+
+	memset(ref, 0, sizeof(*ref));
+	ref->fdnum = -1;
+	ref->defer_fd = -1;
+	pthread_once(&fd_param_once, fd_param_init);
+	if (evt_type_is_enter(type) || is_clone_exit(type) || type >= EVT_TYPE_MAX ||
+	    !held_type[type])
+		return 0;
+	if (is_exec_exit(type)) {
+		/* de_thread: the group keeps the exec's thread, the leader's */
+		if (res_of(ev) >= 0)
+			proc_replica_exec(w, tgid, u.ts);
+		return 0;
+	}
+	/* the thread must be one of the group's here: a thread the group's
+	 * exec ended (de_thread) that still makes events is a placeholder of
+	 * its own, whatever the scan's tid -> tgid map still says */
+	thr = proc_thread_lookup(w, ev->hdr->tid);
+	p = thr ? proc_thread_process(thr) : NULL;
+	if (!p || proc_process_tgid(p) != tgid)
+		return 0;
+	u.thr = proc_held_thread(w, tgid);
+	if (!u.thr)
+		return -ENOENT;
+	UPD_INC(w, held_events);
+	ref->thr = u.thr;
+	ref->proc = proc_thread_process(u.thr);
+	ref_event_fd(&u);
+	return apply_exit(&u);
 }
 
 void proc_event_done(struct proc_worker *w, struct proc_evt_ref *ref)
@@ -1689,11 +1822,28 @@ static int fd_by_tid_cmp(const void *a, const void *b)
 	return x->tid < y->tid ? -1 : x->tid > y->tid;
 }
 
+/* Add the fds of tid's FDL entries (byt: n entries sorted by tid) to thr's process. */
+static void cap_fds_of(struct proc_worker *w, struct proc_thread *thr, const struct cap_fd **byt,
+		       uint32_t n, uint64_t tid)
+{
+	uint32_t lo = 0, hi = n, mid;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if (byt[mid]->tid < tid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < n && byt[lo]->tid == tid; lo++)
+		cap_fd_add(w, thr, byt[lo]);
+}
+
 int proc_state_from_capture(struct proc_worker *w, const struct cap_tables *t,
 			    bool (*owns)(void *ctx, uint64_t tid, uint64_t pid), void *ctx)
 {
 	const struct cap_fd **byt = NULL;
-	uint32_t i, lo, hi, mid;
+	uint32_t i;
 	int first = 0, err;
 
 	/* users and groups: idempotent replacement, whoever comes first */
@@ -1747,6 +1897,10 @@ int proc_state_from_capture(struct proc_worker *w, const struct cap_tables *t,
 			s.vpid = cp->vpid >= 0 ? (uint64_t)cp->vpid : 0;
 			s.ts = cp->clone_ts;
 			s.flags = leader ? 0 : PROC_SPAWN_THREAD;
+			/* its leader seeded by another worker (tid partitions),
+			 * maybe at this very moment: a replica of the group */
+			if (!leader && owns && !owns(ctx, s.tgid, s.tgid))
+				s.flags |= PROC_SPAWN_REPLICA;
 			s.comm = cp->comm;
 			s.exe = cp->exe;
 			s.exepath = cp->exepath;
@@ -1792,18 +1946,12 @@ int proc_state_from_capture(struct proc_worker *w, const struct cap_tables *t,
 				continue;
 			}
 			UPD_INC(w, seeded_threads);
-			/* fds: the FDL block of this tid (libs keeps them per process) */
-			lo = 0;
-			hi = t->nfds;
-			while (lo < hi) {
-				mid = lo + (hi - lo) / 2;
-				if (byt[mid]->tid < cp->tid)
-					lo = mid + 1;
-				else
-					hi = mid;
-			}
-			for (; lo < t->nfds && byt[lo]->tid == cp->tid; lo++)
-				cap_fd_add(w, thr, byt[lo]);
+			/* fds: the FDL block of this tid (libs keeps them per
+			 * process); a new replica (tid partitions) takes its
+			 * group's, which are the leader's */
+			cap_fds_of(w, thr, byt, t->nfds, cp->tid);
+			if (!leader && thr->proc->replica && thr->proc->nthreads == 1)
+				cap_fds_of(w, thr, byt, t->nfds, s.tgid);
 		}
 	}
 	free(byt);

@@ -1,16 +1,17 @@
 #!/bin/sh
 # engine_replay_equal.sh - the multiset of alerts (rule, output) of a replay
 # does not depend on the number of workers: --workers 1 == 2 == 4 == 8 with
-# tgid partitioning, and == the single-consumer layout (--partition cpu),
-# over every shared capture and generated captures (skew 0 and 3), with
-# falco_rules.yaml and a test ruleset that fires often.
+# tgid and with tid partitioning, and == the single-consumer layout
+# (--partition cpu), over every shared capture and generated captures (skew
+# 0 and 3, one thread per process and four), with falco_rules.yaml and a
+# test ruleset that fires often.
 #
-# Not tid partitioning: it puts the threads of one process on different
-# workers, and a process's fd table (and thread list) may only be written by
-# its owner, so the fd events of its other threads cannot be applied (counted
-# as ev_foreign) and fd-based fields differ from one worker. That is the
-# documented price of `tid` (DESIGN.md: "costs more sharing"), not a race:
-# making it exact would need fd tables with several writers.
+# tid partitioning puts the threads of one process on different workers;
+# each worker then holds a replica of the process that every change of the
+# group is applied to (state.h, proc_event_apply_held), so fd-based fields
+# are exact too. The generated captures with four threads per process are
+# the ones that exercise it (threads opening, closing and reading each
+# other's fds, execs that end the other threads).
 set -u
 : "${PEREGRINE:?}" "${FIXTURES:?}"
 t=$(mktemp -d)
@@ -21,15 +22,20 @@ here=$(cd "$(dirname "$0")/../.." && pwd)
 
 "$PEREGRINE" capture gen -o "$t/skew0.scap" --events ${EQ_EVENTS:-50000} --skew 0 --seed 3 >/dev/null
 "$PEREGRINE" capture gen -o "$t/skew3.scap" --events ${EQ_EVENTS:-50000} --skew 3 --seed 4 >/dev/null
+"$PEREGRINE" capture gen -o "$t/thr0.scap" --events ${EQ_EVENTS:-50000} --skew 0 --threads-per-proc 4 \
+	--seed 5 >/dev/null
+"$PEREGRINE" capture gen -o "$t/thr3.scap" --events ${EQ_EVENTS:-50000} --skew 3 --threads-per-proc 4 \
+	--seed 6 >/dev/null
 
 for rules in "$FIXTURES/rules/falco_rules.yaml" "$here/tests/data/engine/often.yaml"; do
 	rn=$(basename "$rules" .yaml)
-	for cap in "$FIXTURES"/captures/*.scap "$t/skew0.scap" "$t/skew3.scap"; do
+	for cap in "$FIXTURES"/captures/*.scap "$t"/skew[03].scap "$t"/thr[03].scap; do
 		cn=$(basename "$cap" .scap)
-		for part in tgid; do
+		for part in tgid tid; do
 			ok=1
 			why=""
-			for w in 1 2 4 8 cpu; do
+			# the single-consumer layout does not partition: once is enough
+			for w in 1 2 4 8 $([ $part = tgid ] && echo cpu); do
 				args="--workers $w --partition $part"
 				[ $w = cpu ] && args="--partition cpu"
 				# JSON: rule and output are both in each line
