@@ -161,10 +161,22 @@
  *   Threads (CLONE_THREAD) share their process's table and, with tgid
  *   partitions, its owner: nothing to hand over.
  *
- * Partitioning assumption: all threads of a process go to one worker (the
- * default `tgid` partitioning), which then owns the process, its threads and
- * its fd table. Write functions refuse (-EPERM, counted) a thread owned by
- * another worker.
+ * Partitions: with `tgid` partitioning all threads of a process go to one
+ * worker, which owns the process, its threads and its fd table. With `tid`
+ * partitioning a process's threads spread over workers, and every worker
+ * that owns one of them holds a record of the group: the leader's owner
+ * the process, the others a REPLICA of it (table.c, "Replicas"), which
+ * their threads point to. A replica starts as the group's process as of
+ * the thread's clone (its fds from the leader owner's snapshot, as a fork
+ * across partitions gets them); then its owner applies every change any
+ * thread of the group makes (proc_event_apply_held; the replay scan hands
+ * every worker the fd, cwd, id and exec events of the groups it holds).
+ * Every record of a group thus goes through the same changes in key order
+ * and answers what one worker's single record would: exact for any number
+ * of workers (tests/sh/engine_replay_equal.sh). Live mode has no shared
+ * scan: a worker sees its own threads' changes only (best effort).
+ * Write functions refuse (-EPERM, counted) a thread owned by another
+ * worker.
  *
  * Calling conventions: "owner" = the worker a thread or process was created
  * by; "any worker" = any thread registered with proc_worker_register and
