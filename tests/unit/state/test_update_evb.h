@@ -7,6 +7,7 @@
 #ifndef PG_TESTS_EVB_H
 #define PG_TESTS_EVB_H
 
+#include <arpa/inet.h>
 #include <stdint.h>
 #include <string.h>
 
