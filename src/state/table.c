@@ -774,11 +774,14 @@ static int replica_spawn(struct proc_worker *w, const struct proc_spawn *s, uint
 		ST(p->clone_ts, LD(src->clone_ts));
 		n = ids_copy(p);
 		if (n) {
-			struct proc_ver v = n->v;
-
-			*n = *from;
-			n->v = v;
+			/* the values only: from->v is its owner's to write */
 			n->ptid = LD(from->ptid);
+			n->uids = from->uids;
+			n->gids = from->gids;
+			n->loginuid = from->loginuid;
+			n->sid = from->sid;
+			n->vpgid = from->vpgid;
+			n->tty = from->tty;
 			ids_publish(w, p, n);
 		}
 	} else {
