@@ -164,7 +164,8 @@ static inline const uint8_t *src_get(struct cap_reader *r, uint64_t off, size_t 
 }
 
 /* Count n blocks of type. */
-static void count_blocks(struct cap_reader *r, uint32_t type, uint64_t n)
+static inline __attribute__((always_inline)) void count_blocks(struct cap_reader *r, uint32_t type,
+							       uint64_t n)
 {
 	uint32_t i;
 

@@ -60,8 +60,8 @@ struct eng_worker {
 	uint64_t last_ts; /* time of the last event this worker processed */
 	uint64_t scan;	   /* replay: events scanned = key of the last one */
 	uint64_t first_ts; /* replay: time of the capture's first event */
-	struct u64map m;	   /* replay: tid -> tgid, as the scan has seen it */
-	struct u64map chg;   /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
+	struct u64map m;   /* replay: tid -> tgid, as the scan has seen it */
+	struct u64map chg; /* replay: tid -> key of its last shaping event (| CHG_DEAD) */
 	uint64_t c_tid, c_tgid; /* replay: the filter's last lookup */
 	bool c_own, c_valid, c_noted;
 	int c_held;		/* replay, tid partitions: w holds the run's group (-1: not asked) */

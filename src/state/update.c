@@ -1607,7 +1607,7 @@ static bool is_exec_exit(uint16_t t)
 }
 
 /* ref->fd: the fd the event names (its fd parameter), if the state knows it. */
-static void ref_event_fd(struct upd *u)
+static inline __attribute__((always_inline)) void ref_event_fd(struct upd *u)
 {
 	uint16_t type = u->ev->hdr->type;
 	int idx = fd_param_idx[type];
