@@ -25,28 +25,8 @@ static __thread struct evb B; /* per stepper thread: A and B may build events at
 static const struct evt *ev_clone(uint64_t tid, int64_t res, uint64_t pid, uint64_t ptid,
 				  uint32_t flags)
 {
-	evb_begin(&B);
-	evb_u64(&B, (uint64_t)res);
-	evb_str(&B, "bash");
-	evb_list(&B, "bash\0", 5);
-	evb_u64(&B, tid);
-	evb_u64(&B, pid);
-	evb_u64(&B, ptid);
-	evb_str(&B, "/");
-	evb_u64(&B, 1024);
-	evb_u64(&B, 0);
-	evb_u64(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_str(&B, "bash");
-	evb_list(&B, "cpu=/\0", 6);
-	evb_u32(&B, flags);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_u64(&B, tid);
-	evb_u64(&B, pid);
-	return evb_end(&B, EVT_SYSCALL_CLONE_20_X, tid, 1000000 + tid);
+	return evb_clone_x(&B, tid, res, pid, ptid, "bash", "bash", "bash\0", 5, "/", flags, 0,
+			   1000000 + tid);
 }
 
 /* One step: its key, what it does, what it saw. */

@@ -23,28 +23,8 @@ static __thread struct evb B; /* per stepper thread */
 /* The child side of a thread clone of bash: tid joins group 200. */
 static const struct evt *ev_thread_clone(uint64_t tid)
 {
-	evb_begin(&B);
-	evb_u64(&B, 0); /* res: the child's side */
-	evb_str(&B, "bash-worker");
-	evb_list(&B, "bash\0", 5);
-	evb_u64(&B, tid);
-	evb_u64(&B, 200); /* pid */
-	evb_u64(&B, 100); /* ptid: the group's parent */
-	evb_str(&B, "/");
-	evb_u64(&B, 1024);
-	evb_u64(&B, 0);
-	evb_u64(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_str(&B, "bash-worker");
-	evb_list(&B, "cpu=/\0", 6);
-	evb_u32(&B, PPM_CL_CLONE_THREAD);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_u64(&B, tid);
-	evb_u64(&B, 200);
-	return evb_end(&B, EVT_SYSCALL_CLONE_20_X, tid, 1000000 + tid);
+	return evb_clone_x(&B, tid, 0, 200, 100, "bash-worker", "bash-worker", "bash\0", 5, "/",
+			   PPM_CL_CLONE_THREAD, 0, 1000000 + tid);
 }
 
 static const struct evt *ev_openat(uint64_t tid, int64_t fd, const char *name)

@@ -32,28 +32,8 @@ static const struct evt *ev_clone(uint64_t tid, int64_t res, uint64_t pid, uint6
 				  const char *exe, const char *comm, const char *args,
 				  uint32_t alen, const char *cwd, uint32_t flags, uint32_t uid)
 {
-	evb_begin(&B);
-	evb_u64(&B, (uint64_t)res);
-	evb_str(&B, exe);
-	evb_list(&B, args, alen);
-	evb_u64(&B, tid);
-	evb_u64(&B, pid);
-	evb_u64(&B, ptid);
-	evb_str(&B, cwd);
-	evb_u64(&B, 1024);
-	evb_u64(&B, 0);
-	evb_u64(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_u32(&B, 0);
-	evb_str(&B, comm);
-	evb_list(&B, "cpu=/\0", 6);
-	evb_u32(&B, flags);
-	evb_u32(&B, uid);
-	evb_u32(&B, uid);
-	evb_u64(&B, tid);
-	evb_u64(&B, pid);
-	return evb_end(&B, EVT_SYSCALL_CLONE_20_X, res == 0 ? tid : tid, now += 1000);
+	return evb_clone_x(&B, tid, res, pid, ptid, exe, comm, args, alen, cwd, flags, uid,
+			   now += 1000);
 }
 
 static const struct evt *ev_exec(uint64_t tid, int64_t res, uint64_t pid, uint64_t ptid,

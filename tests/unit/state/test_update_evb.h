@@ -126,4 +126,35 @@ static inline const struct evt *evb_end(struct evb *b, uint16_t type, uint64_t t
 	return &b->ev;
 }
 
+/* A clone exit (clone_20: res, exe, args, tid, pid, ptid, cwd, fd limit,
+ * page faults, vm sizes, comm, cgroups, flags, uid, gid, vtid, vpid). */
+static inline const struct evt *evb_clone_x(struct evb *b, uint64_t tid, int64_t res, uint64_t pid,
+					    uint64_t ptid, const char *exe, const char *comm,
+					    const char *args, uint32_t alen, const char *cwd,
+					    uint32_t flags, uint32_t uid, uint64_t ts)
+{
+	evb_begin(b);
+	evb_u64(b, (uint64_t)res);
+	evb_str(b, exe);
+	evb_list(b, args, alen);
+	evb_u64(b, tid);
+	evb_u64(b, pid);
+	evb_u64(b, ptid);
+	evb_str(b, cwd);
+	evb_u64(b, 1024);
+	evb_u64(b, 0);
+	evb_u64(b, 0);
+	evb_u32(b, 0);
+	evb_u32(b, 0);
+	evb_u32(b, 0);
+	evb_str(b, comm);
+	evb_list(b, "cpu=/\0", 6);
+	evb_u32(b, flags);
+	evb_u32(b, uid);
+	evb_u32(b, uid);
+	evb_u64(b, tid);
+	evb_u64(b, pid);
+	return evb_end(b, EVT_SYSCALL_CLONE_20_X, tid, ts);
+}
+
 #endif /* PG_TESTS_EVB_H */
