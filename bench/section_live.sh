@@ -134,7 +134,7 @@ settled() {
 }
 # eng_cpu: the engine's cpu time so far, ns, all threads (schedstat)
 eng_cpu() {
-	cat /proc/"$eng_pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%d\n", s}'
+	cat /proc/"$eng_pid"/task/*/schedstat 2>/dev/null | awk '{s += $1} END {printf "%.0f\n", s}'
 }
 # one_run HOST RATE (engine running): prints "offered produced processed
 # dropped storm_ns_per_syscall engine_ns_per_event"
