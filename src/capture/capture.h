@@ -12,8 +12,9 @@
  * users compare against: old enter events that current libs' converter drops
  * (their facts moved to the exit event) are still handed out, re-headed as V2
  * with missing parameters empty, so event counts and numbering match sysdig.
- * Raw files are mmap()ed and events are handed out
- * in place; gzip files are streamed through zlib.
+ * Files (raw through pread(), gzip through zlib) are read into a window
+ * and events are handed out in place there; caller memory is read in
+ * place (cap_reader_open_mem).
  *
  * The writer produces scap 1.2 files that libs' reader (and Debian's sysdig
  * 0.29.3, built on libs of March 2022) can read: SHB, MI, IL, UL, PL V9,
@@ -179,9 +180,10 @@ struct cap_event {
 	uint16_t cpu;
 	uint32_t flags;		   /* EVF block flags; 0 for EV blocks */
 	uint64_t offset;	   /* file offset of the event's block */
-	/* true when hdr points into the mmap()ed file and stays valid until
-	 * cap_reader_close(); false when it points into a reader buffer that
-	 * the next cap_reader_next() call overwrites (gzip, converted). */
+	/* true when hdr points into the caller's memory (cap_reader_open_mem)
+	 * and stays valid until cap_reader_close(); false when it points into
+	 * a reader buffer that the next cap_reader_next() call may overwrite
+	 * (a file's read window, a converted event). */
 	bool stable;
 };
 
@@ -250,7 +252,7 @@ void cap_reader_set_filter(struct cap_reader *r, cap_filter_fn *fn, void *ctx);
 /*
  * An fd on the raw (uncompressed) bytes of the capture at @path: the file
  * itself, or a memfd holding a gzip file inflated once, so that several
- * readers can each mmap() it with cap_reader_open_fd(). The caller closes
+ * readers can each open it with cap_reader_open_fd(). The caller closes
  * it. -errno with @err filled on failure.
  */
 int cap_raw_fd(const char *path, struct cap_error *err);

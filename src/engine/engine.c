@@ -85,9 +85,7 @@ struct eng {
 	struct eng_worker *w;
 	/* replay */
 	struct cap_reader *cap; /* machine info; the cpu layout reads it inline */
-	int raw_fd;		/* the capture's raw bytes */
-	void *map;		/* ... mapped once, read in place by every worker's reader */
-	size_t map_len;
+	int raw_fd;		/* the capture's raw bytes: every worker opens a reader on it */
 	pthread_t reader;	/* the cpu layout's one thread */
 	bool reader_started;
 	_Atomic int reader_err;
@@ -419,8 +417,8 @@ static uint64_t tm_event_tgid(struct u64map *m, const struct tm_type *tt, const 
  *
  * There is no reader thread: on a 2-core machine it would take a whole core
  * share from the workers. Every worker opens its own cap_reader on the same
- * raw bytes (the file mmap()ed, or a gzip capture inflated once into a
- * memfd), scans every block header and keeps only the events it owns. The
+ * raw bytes (the file, or a gzip capture inflated once into a memfd; each
+ * reader pread()s its own window, see capture_reader.c), scans every block header and keeps only the events it owns. The
  * decision is made on the raw header, before any check or conversion
  * (cap_reader_set_filter): the header's tid, mapped to its tgid by the
  * worker's own tid -> tgid map. Every worker builds the same map from the
@@ -606,7 +604,7 @@ static void *wk_replay_main(void *arg)
 	if (!w->pw)
 		w->err = -errno;
 	else
-		w->cap = cap_reader_open_mem(e->map, e->map_len, &cerr);
+		w->cap = cap_reader_open_fd(e->raw_fd, &cerr);
 	if (w->pw && !w->cap)
 		wk_replay_fail(w, cerr.err ? cerr.err : -EIO, cerr.msg);
 	if (w->cap) {
@@ -980,25 +978,7 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen)
 		snprintf(err, errlen, "%s: %s", path, ce.msg[0] ? ce.msg : strerror(-rc));
 		return rc;
 	}
-	{
-		struct stat st;
-
-		if (fstat(e->raw_fd, &st) < 0 || st.st_size <= 0) {
-			snprintf(err, errlen, "%s: empty or unreadable capture", path);
-			return -EINVAL;
-		}
-		/* one mapping shared by every worker's reader: its pages are
-		 * faulted in once, not once per worker */
-		e->map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, e->raw_fd, 0);
-		if (e->map == MAP_FAILED) {
-			e->map = NULL;
-			rc = -errno;
-			snprintf(err, errlen, "%s: mmap: %s", path, strerror(-rc));
-			return rc;
-		}
-		e->map_len = (size_t)st.st_size;
-	}
-	e->cap = cap_reader_open_mem(e->map, e->map_len, &ce);
+	e->cap = cap_reader_open_fd(e->raw_fd, &ce);
 	if (!e->cap) {
 		snprintf(err, errlen, "%s: %s", path, ce.msg[0] ? ce.msg : strerror(errno));
 		return ce.err ? ce.err : -errno;
@@ -1318,8 +1298,6 @@ void eng_free(struct eng *e)
 	cap_reader_close(e->cap);
 	pthread_cond_destroy(&e->done_cond);
 	pthread_mutex_destroy(&e->done_lock);
-	if (e->map)
-		munmap(e->map, e->map_len);
 	if (e->raw_fd >= 0)
 		close(e->raw_fd);
 	free(e);
