@@ -76,6 +76,7 @@ f=$(cap 0)
 echo
 r=$(awk -v a="$(med_of 0.tgid.2)" -v b="$(med_of 0.tgid.1)" 'BEGIN {printf "%.2f", a / b}')
 echo "2-worker / 1-worker at skew 0 (tgid): **${r}x** (target >= 1.8x)."
+echo "Where the rest goes (partition balance, the scan every worker repeats, cross-partition waits), and a measured alternative with one shared scan: [ARCHITECTURE.md](ARCHITECTURE.md#where-two-workers-lose-time-and-a-measured-alternative)."
 if command -v sysdig >/dev/null; then
 	cond='evt.type in (execve, execveat) and evt.dir=< and proc.name in (bash, sh, zsh)'
 	read -r smin s smax <<<"$(for _ in $(seq "$RUNS"); do wall sysdig -r "$f" "$cond"; done | mmm)"
