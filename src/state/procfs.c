@@ -306,6 +306,7 @@ static void load_fd(struct pfs_ctx *c, void *thr, uint64_t pid, int64_t fd)
 	unsigned long long ino = 0;
 	const char *fl;
 	struct stat st;
+	bool have_st;
 
 	snprintf(rel, sizeof(rel), "%" PRIu64 "/fd/%" PRId64, pid, fd);
 	if (link_at(c, rel, target, sizeof(target)) < 0) {
@@ -313,7 +314,9 @@ static void load_fd(struct pfs_ctx *c, void *thr, uint64_t pid, int64_t fd)
 		return;
 	}
 	snprintf(name, sizeof(name), "%s/%s", c->root, rel);
-	if (!stat(name, &st))
+	/* fails for a target that is gone (deleted, or outside a fake /proc) */
+	have_st = !stat(name, &st);
+	if (have_st)
 		fi.ino = st.st_ino;
 	snprintf(rel, sizeof(rel), "%" PRIu64 "/fdinfo/%" PRId64, pid, fd);
 	if (read_at(c, rel, info, sizeof(info)) > 0 && (fl = strstr(info, "flags:")))
@@ -376,7 +379,7 @@ static void load_fd(struct pfs_ctx *c, void *thr, uint64_t pid, int64_t fd)
 	} else if (!strncmp(target, "/memfd:", 7)) {
 		fi.type = PROC_FD_MEMFD;
 	} else if (target[0] == '/') {
-		fi.type = S_ISDIR(st.st_mode) ? PROC_FD_DIRECTORY : PROC_FD_FILE;
+		fi.type = have_st && S_ISDIR(st.st_mode) ? PROC_FD_DIRECTORY : PROC_FD_FILE;
 	} else {
 		fi.type = PROC_FD_UNKNOWN;
 	}
