@@ -31,6 +31,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
+
 #define LINE 128 /* two lines: the adjacent-line prefetcher pairs them */
 
 enum { C_PLAIN_PRIV, C_PLAIN_SHARED, C_ATOMIC_PRIV, C_ATOMIC_SHARED, C_PINGPONG, C_N };
@@ -153,13 +155,6 @@ static double run_case(int kase, double secs)
 	return ns;
 }
 
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 int main(int argc, char **argv)
 {
 	int runs = argc > 1 ? atoi(argv[1]) : 5;
@@ -182,7 +177,7 @@ int main(int argc, char **argv)
 	for (k = 0; k < C_N; k++) {
 		double *v = ns + k * runs;
 
-		qsort(v, (size_t)runs, sizeof(*v), cmp_d);
+		qsort(v, (size_t)runs, sizeof(*v), bench_cmp_double);
 		printf(",\"%s_ns\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f}", case_names[k],
 		       v[0], v[runs / 2], v[runs - 1]);
 	}

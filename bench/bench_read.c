@@ -18,19 +18,14 @@
 #include "abi/event_table.h"
 #include "capture/capture.h"
 
+#include "bench_util.h"
+
 static double now(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
 }
 
 /* One pass; returns the number of events, or -1 on a read error. */
@@ -84,8 +79,8 @@ int main(int argc, char **argv)
 		gbs[i] = (double)sb.st_size / dt / 1e9;
 		evs[i] = (double)n / dt;
 	}
-	qsort(gbs, runs, sizeof(double), cmp_double);
-	qsort(evs, runs, sizeof(double), cmp_double);
+	qsort(gbs, runs, sizeof(double), bench_cmp_double);
+	qsort(evs, runs, sizeof(double), bench_cmp_double);
 	printf("{\"bench\":\"read_decode\",\"file_bytes\":%lld,\"events\":%lld,\"runs\":%d,"
 	       "\"gbps_min\":%.3f,\"gbps_median\":%.3f,\"gbps_max\":%.3f,"
 	       "\"evps_min\":%.0f,\"evps_median\":%.0f,\"evps_max\":%.0f,\"sink\":%llu}\n",

@@ -16,29 +16,7 @@
 #include "rules/ruleset.h"
 #include "state/state.h"
 
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int count_match(void *arg, const struct rule_match *m)
-{
-	char buf[2048];
-
-	rule_match__output(m, buf, sizeof(buf));
-	(*(uint64_t *)arg)++;
-	return 0;
-}
+#include "bench_util.h"
 
 /* One replay; returns ns spent in rule_eval, events in *nev, matches in *nm. */
 static double replay(const char *cap, const struct rule_ruleset *rs, uint64_t *nev, uint64_t *nm)
@@ -73,9 +51,9 @@ static double replay(const char *cap, const struct rule_ruleset *rs, uint64_t *n
 		c.proc = ref.proc;
 		c.fd = ref.fd;
 		c.fdnum = ref.fdnum;
-		t0 = now_ns();
-		rule_eval(rs, w, &c, true, count_match, nm);
-		spent += now_ns() - t0;
+		t0 = bench_now_ns();
+		rule_eval(rs, w, &c, true, bench_count_match, nm);
+		spent += bench_now_ns() - t0;
 		proc_event_done(pw, &ref);
 		if (*nev % 64 == 0)
 			proc_worker_quiescent(pw);
@@ -103,12 +81,12 @@ int main(int argc, char **argv)
 	for (i = 0; i < runs; i++) {
 		struct diag_list *dl = diag_list_new();
 		struct rule_set *set = rule_set_new();
-		double t0 = now_ns();
+		double t0 = bench_now_ns();
 
 		rule_set_load_file(set, argv[1], dl);
 		rule_ruleset_free(rs);
 		rs = rule_compile(set, NULL, dl);
-		load[i] = (now_ns() - t0) / 1e6;
+		load[i] = (bench_now_ns() - t0) / 1e6;
 		rule_set_free(set);
 		diag_list_free(dl);
 		if (!rs) {
@@ -118,8 +96,8 @@ int main(int argc, char **argv)
 	}
 	for (i = 0; i < runs; i++)
 		eval[i] = replay(argv[2], rs, &nev, &nm) / (double)(nev ? nev : 1);
-	qsort(load, (size_t)runs, sizeof(*load), cmp_d);
-	qsort(eval, (size_t)runs, sizeof(*eval), cmp_d);
+	qsort(load, (size_t)runs, sizeof(*load), bench_cmp_double);
+	qsort(eval, (size_t)runs, sizeof(*eval), bench_cmp_double);
 	printf("{\"bench\":\"rules\",\"rules\":%zu,\"runs\":%d,\"events\":%llu,\"matches\":%llu,"
 	       "\"load_compile_ms\":{\"min\":%.2f,\"median\":%.2f,\"max\":%.2f},"
 	       "\"eval_ns_per_event\":{\"min\":%.1f,\"median\":%.1f,\"max\":%.1f}}\n",

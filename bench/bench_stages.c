@@ -33,6 +33,8 @@
 #include "rules/ruleset.h"
 #include "state/state.h"
 
+#include "bench_util.h"
+
 enum stage { ST_READ, ST_DECODE, ST_STATE, ST_RULES, ST_N };
 
 static const char *const stage_names[ST_N] = {"read", "decode", "state", "rules"};
@@ -47,31 +49,6 @@ struct pass {
 	struct rule_worker *rw;
 	uint64_t sink, matches;
 };
-
-static double now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
-
-static int cmp_d(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* As the engine does on a match: the output string is formatted at match time. */
-static int count_match(void *arg, const struct rule_match *m)
-{
-	char buf[2048];
-
-	rule_match__output(m, buf, sizeof(buf));
-	(*(uint64_t *)arg)++;
-	return 0;
-}
 
 /* The state and rules work for one decoded event. */
 static void one_event(struct pass *p, const struct evt *ev, uint16_t cpu, uint64_t num)
@@ -89,7 +66,7 @@ static void one_event(struct pass *p, const struct evt *ev, uint16_t cpu, uint64
 		c.proc = ref.proc;
 		c.fd = ref.fd;
 		c.fdnum = ref.fdnum;
-		rule_eval(p->rs, p->rw, &c, true, count_match, &p->matches);
+		rule_eval(p->rs, p->rw, &c, true, bench_count_match, &p->matches);
 	}
 	proc_event_done(p->pw, &ref);
 	if (num % 64 == 0)
@@ -217,9 +194,9 @@ static int run_timed(const struct rule_ruleset *rs, const char *cap, int runs)
 				free(ns);
 				return 1;
 			}
-			t0 = now_ns();
+			t0 = bench_now_ns();
 			n = stages_pass(&p);
-			ns[st * runs + i] = (now_ns() - t0) / (double)(n ? n : 1);
+			ns[st * runs + i] = (bench_now_ns() - t0) / (double)(n ? n : 1);
 			if (st == ST_RULES)
 				matches = p.matches;
 			pass_close(&p);
@@ -230,7 +207,7 @@ static int run_timed(const struct rule_ruleset *rs, const char *cap, int runs)
 	for (st = 0; st < ST_N; st++) {
 		double *v = ns + st * runs;
 
-		qsort(v, (size_t)runs, sizeof(*v), cmp_d);
+		qsort(v, (size_t)runs, sizeof(*v), bench_cmp_double);
 		printf(",\"%s_ns\":{\"min\":%.1f,\"median\":%.1f,\"max\":%.1f}", stage_names[st],
 		       v[0], v[runs / 2], v[runs - 1]);
 	}

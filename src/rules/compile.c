@@ -25,6 +25,7 @@
 
 #include "abi/event_table.h"
 #include "rules/ruleset_int.h"
+#include "lib/ascii.h"
 
 /* ---- arena ---- */
 
@@ -384,14 +385,6 @@ static const char *type_family(enum fld_type t)
 	return "numeric";
 }
 
-static int hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	ch = tolower(ch);
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 static bool parse_s64(const char *s, size_t len, int64_t *out)
 {
 	char buf[40], *end;
@@ -457,7 +450,7 @@ static int parse_value(struct compiler *c, const struct src_text *t, const struc
 			if (rv->len % 2)
 				goto bad_hex;
 			for (i = 0; i < rv->len; i += 2) {
-				int hi = hexval(rv->s[i]), lo = hexval(rv->s[i + 1]);
+				int hi = ascii_hexval(rv->s[i]), lo = ascii_hexval(rv->s[i + 1]);
 
 				if (hi < 0 || lo < 0)
 					goto bad_hex;

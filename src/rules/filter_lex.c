@@ -17,10 +17,10 @@
  *                by flt_lex_unquote() (\b \f \n \r \t \\ \/ \" \' \xHH, and
  *                libs' legacy "\ " which yields a single backslash).
  */
-#include <ctype.h>
 #include <string.h>
 
 #include "rules/filter_int.h"
+#include "lib/ascii.h"
 
 static const char *const op_text[] = {
 #define FLT_X_(id, text, alias, kind) text,
@@ -109,7 +109,7 @@ static bool is_field_arg(char c)
 
 static bool is_hex(char c)
 {
-	return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+	return ascii_hexval(c) >= 0;
 }
 
 /* Length of an identifier at i (0 if none). */
@@ -330,13 +330,6 @@ void flt_lex(const struct flt_lexer *lx, enum flt_lex_mode mode, struct flt_toke
 	lex_bare_or_junk(lx, i, tok);
 }
 
-static int hexval(char c)
-{
-	if (is_digit(c))
-		return c - '0';
-	return (tolower((unsigned char)c) - 'a') + 10;
-}
-
 int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, uint32_t *dst_len,
 		    uint32_t *err_off, uint32_t *err_len, const char **err_msg)
 {
@@ -399,7 +392,7 @@ int flt_lex_unquote(const char *src, uint32_t start, uint32_t end, char *dst, ui
 				*err_len = 4;
 				return -1;
 			}
-			dst[n++] = (char)(hexval(src[i + 1]) * 16 + hexval(src[i + 2]));
+			dst[n++] = (char)(ascii_hexval(src[i + 1]) * 16 + ascii_hexval(src[i + 2]));
 			i += 2;
 			break;
 		default:

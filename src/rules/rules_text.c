@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "rules/rules_int.h"
+#include "lib/ascii.h"
 
 /* ---- texts ---- */
 
@@ -211,17 +212,6 @@ static void rule_dec_plain(struct rule_dec *d)
 	}
 }
 
-static int rule_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Emit code point @cp as UTF-8, every byte mapped to @from. */
 static void rule_dec_utf8(struct rule_dec *d, unsigned long cp, size_t from)
 {
@@ -288,7 +278,7 @@ static bool rule_dec_escape(struct rule_dec *d)
 	}
 	d->p += 2;
 	for (i = 0; i < ndig; i++) {
-		int v = d->p < d->e ? rule_hexval(d->s[d->p]) : -1;
+		int v = d->p < d->e ? ascii_hexval(d->s[d->p]) : -1;
 
 		if (v < 0)
 			return false;

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "state/state_int.h"
+#include "lib/ascii.h"
 
 #define CT_HEX_LEN 64
 
@@ -40,17 +41,7 @@ static const struct {
 
 static int is_hex64(const char *s, size_t len)
 {
-	size_t i;
-
-	if (len < CT_HEX_LEN)
-		return 0;
-	for (i = 0; i < CT_HEX_LEN; i++) {
-		char c = s[i];
-
-		if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f')))
-			return 0;
-	}
-	return 1;
+	return len >= CT_HEX_LEN && ascii_is_lower_hex(s, CT_HEX_LEN);
 }
 
 /* The id part of a prefixed component: exactly 64 hex digits, then nothing

@@ -44,6 +44,7 @@
 
 #include "state/ctr_int.h"
 #include "state/state_int.h"
+#include "lib/ascii.h"
 
 /* ---- the cache ---------------------------------------------------------- */
 
@@ -220,12 +221,7 @@ static void cpyz(char *dst, size_t cap, const char *src)
 
 static bool is_hex64(const char *s)
 {
-	size_t i;
-
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
-			return false;
-	return s[64] == '\0';
+	return ascii_is_lower_hex(s, 64) && s[64] == '\0';
 }
 
 static void seterr(char *err, size_t errlen, const char *what, const char *why)
@@ -285,10 +281,7 @@ static int scan_chunks(const char *buf, size_t len, size_t pos, size_t *end, siz
 			return len - pos > 1024 ? (*msg = "chunk size line too long", -EBADMSG) : 0;
 		for (i = pos; buf + i < eol; i++) {
 			char c = buf[i];
-			int v = (c >= '0' && c <= '9')	 ? c - '0'
-				: (c >= 'a' && c <= 'f') ? c - 'a' + 10
-				: (c >= 'A' && c <= 'F') ? c - 'A' + 10
-							 : -1;
+			int v = ascii_hexval(c);
 
 			if (v < 0)
 				break;

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "state/ctr_int.h"
+#include "lib/ascii.h"
 
 struct jp {
 	struct ctr_json *j;
@@ -75,17 +76,6 @@ static int jp_tok(struct jp *p, enum ctr_jtype type)
 	return (int)j->n++;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* string := '"' { char | '\' ( ["\/bfnrt] | 'u' hex hex hex hex ) } '"' */
 static int jp_string(struct jp *p)
 {
@@ -113,7 +103,7 @@ static int jp_string(struct jp *p)
 			if (c == 'u') {
 				for (i = 1; i <= 4; i++)
 					if (p->pos + (size_t)i >= p->len ||
-					    hexval(p->s[p->pos + (size_t)i]) < 0)
+					    ascii_hexval(p->s[p->pos + (size_t)i]) < 0)
 						return jp_fail(p, "bad \\u escape");
 				p->pos += 4;
 			} else if (!strchr("\"\\/bfnrt", c) || !c) {
@@ -328,14 +318,14 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 			buf[0] = f ? to[f - from] : '?';
 			i += 2;
 		} else if (i + 6 <= len) {
-			cp = (uint32_t)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
-					hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+			cp = (uint32_t)(ascii_hexval(s[i + 2]) << 12 | ascii_hexval(s[i + 3]) << 8 |
+					ascii_hexval(s[i + 4]) << 4 | ascii_hexval(s[i + 5]));
 			i += 6;
 			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= len && s[i] == '\\' &&
 			    s[i + 1] == 'u') {
 				uint32_t lo =
-					(uint32_t)(hexval(s[i + 2]) << 12 | hexval(s[i + 3]) << 8 |
-						   hexval(s[i + 4]) << 4 | hexval(s[i + 5]));
+					(uint32_t)(ascii_hexval(s[i + 2]) << 12 | ascii_hexval(s[i + 3]) << 8 |
+						   ascii_hexval(s[i + 4]) << 4 | ascii_hexval(s[i + 5]));
 
 				if (lo >= 0xdc00 && lo < 0xe000) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
