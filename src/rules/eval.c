@@ -51,7 +51,6 @@ struct xvals {
 	struct fld_value one;
 };
 
-/* The values of @f, its transformer applied (into @tmp when it has one). */
 /* Value of one base64 digit (RFC 4648 standard alphabet), or -1. */
 static int b64_digit(unsigned char c)
 {
@@ -95,6 +94,7 @@ static long b64_decode(const char *s, uint32_t len, char *d)
 	return (long)(n - pad);
 }
 
+/* The values of @f, its transformer applied (into @tmp when it has one). */
 static const struct fld_vals *get_vals(const struct rule_ruleset *rs, struct fld_worker *fw,
 				       const struct fld_ctx *c, const struct cfield *f,
 				       struct xvals *tmp)
