@@ -55,14 +55,6 @@ struct thr {
 	double secs;
 };
 
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void pin(int cpu)
 {
 	cpu_set_t set;
@@ -110,7 +102,7 @@ static void *thr_main(void *arg)
 	default:
 		p = &priv[t->id].v;
 	}
-	t0 = now_s();
+	t0 = bench_now_s();
 	if (t->kase == C_PINGPONG) {
 		n = pingpong(t->id);
 		goto out;
@@ -125,7 +117,7 @@ static void *thr_main(void *arg)
 		n += 1024;
 	}
 out:
-	t->secs = now_s() - t0;
+	t->secs = bench_now_s() - t0;
 	t->ops = n;
 	return NULL;
 }

@@ -20,14 +20,6 @@
 
 #include "bench_util.h"
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* One pass; returns the number of events, or -1 on a read error. */
 static long long one_pass(const char *path, uint64_t *sink)
 {
@@ -70,10 +62,10 @@ int main(int argc, char **argv)
 	}
 	one_pass(argv[1], &sink); /* warm the page cache */
 	for (int i = 0; i < runs; i++) {
-		double t0 = now(), dt;
+		double t0 = bench_now_s(), dt;
 
 		n = one_pass(argv[1], &sink);
-		dt = now() - t0;
+		dt = bench_now_s() - t0;
 		if (n < 0)
 			return 1;
 		gbs[i] = (double)sb.st_size / dt / 1e9;

@@ -23,6 +23,8 @@
 
 #include "state/state.h"
 
+#include "bench_util.h"
+
 #define NTHREADS  100000u
 #define TID_BASE  1000u
 #define CHURN_BASE 400000u
@@ -53,14 +55,6 @@ struct wr {
 	pthread_t th;
 	uint64_t ops;
 };
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rnd(uint64_t *s)
 {
@@ -111,7 +105,7 @@ static void *reader_main(void *arg)
 	/* tids drawn before timing, so the generator is not measured */
 	for (j = 0; j < SEQ_N; j++)
 		seq[j] = (uint32_t)(TID_BASE + (rnd(&rng) >> 8) % span);
-	t0 = now_s();
+	t0 = bench_now_s();
 
 	while (!__atomic_load_n(&b->stop, __ATOMIC_RELAXED)) {
 		unsigned k;
@@ -121,7 +115,7 @@ static void *reader_main(void *arg)
 		n += 256;
 		proc_worker_quiescent(w); /* end of a batch */
 	}
-	t1 = now_s();
+	t1 = bench_now_s();
 	r->ops = n;
 	r->ns = (t1 - t0) * 1e9 / (double)n;
 	proc_worker_unregister(w);
@@ -190,8 +184,8 @@ static struct result run_case(struct bench *b, int op, int mode, int nreaders, i
 		r[i].b = b;
 		pthread_create(&r[i].th, NULL, reader_main, &r[i]);
 	}
-	t0 = now_s();
-	while (now_s() - t0 < b->secs) {
+	t0 = bench_now_s();
+	while (bench_now_s() - t0 < b->secs) {
 		struct timespec ts = {0, 10000000};
 
 		nanosleep(&ts, NULL);
@@ -217,7 +211,7 @@ static void *spin_main(void *arg)
 
 	for (i = 0; i < 100000000ull; i++)
 		x += i;
-	*(double *)arg = now_s();
+	*(double *)arg = bench_now_s();
 	return NULL;
 }
 
@@ -226,10 +220,10 @@ static double machine_scaling(void)
 	pthread_t a, c;
 	double t0, end1, end2, one, two;
 
-	t0 = now_s();
+	t0 = bench_now_s();
 	spin_main(&end1);
 	one = end1 - t0;
-	t0 = now_s();
+	t0 = bench_now_s();
 	pthread_create(&a, NULL, spin_main, &end1);
 	pthread_create(&c, NULL, spin_main, &end2);
 	pthread_join(a, NULL);

@@ -1,6 +1,6 @@
 /*
- * bench_util.h - helpers shared by the C benchmarks in bench/: a monotonic
- * clock, a qsort comparator for medians, and the engine's on-match work.
+ * bench_util.h - helpers shared by the C benchmarks in bench/: monotonic
+ * clocks, a qsort comparator for medians, and the engine's on-match work.
  */
 #ifndef PG_BENCH_UTIL_H
 #define PG_BENCH_UTIL_H
@@ -17,6 +17,12 @@ static inline double bench_now_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* Monotonic time in seconds. */
+static inline double bench_now_s(void)
+{
+	return bench_now_ns() * 1e-9;
 }
 
 /* qsort comparator of doubles, ascending. */
