@@ -279,8 +279,10 @@ unsigned proc_worker_id(const struct proc_worker *w);
 
 /* ---- order keys and progress (see AS OF above) ---------------------------- */
 
-/* set_key publishes progress every this many calls on a waiting table */
-#define PROC_PROGRESS_STRIDE 16u
+/* set_key publishes progress every this many calls on a waiting table: a
+ * store to a line other workers read, so not too often (a waiter sees the
+ * owner's progress at most this many events late; waits last ~0.1-1 ms) */
+#define PROC_PROGRESS_STRIDE 256u
 
 /*
  * w's own thread, before applying the event with order key key (replay: its
