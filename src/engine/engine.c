@@ -500,13 +500,15 @@ static uint64_t wk_tm_event(struct eng_worker *w, const struct evt_hdr *h, uint3
  * There is no reader thread: on a 2-core machine it would take a whole core
  * share from the workers. Every worker opens its own cap_reader on the same
  * raw bytes (the file, or a gzip capture inflated once into a memfd; each
- * reader pread()s its own window, see capture_reader.c), scans every block header and keeps only the events it owns. The
- * decision is made on the raw header, before any check or conversion
- * (cap_reader_set_filter): the header's tid, mapped to its tgid by the
- * worker's own tid -> tgid map. Every worker builds the same map from the
+ * reader pread()s its own window, see capture_reader.c), scans every block
+ * header and keeps only the events it owns. The decision is made on the
+ * raw header, before any check or conversion (cap_reader_set_filter): the
+ * header's tid, looked up in the worker's own map of tid -> tgid and owner
+ * ("Replay owners" above). Every worker builds the same map from the
  * capture's process table and the clone/execve/procexit events, which every
- * worker keeps and parses (they are rare); so all workers agree on every
- * event's owner, and old layouts are converted only by the owner, which
+ * worker keeps and parses (they are rare), and the same event counts per
+ * owner; so all workers agree on every event's owner, and old layouts are
+ * converted only by the owner, which
  * sees all the enter/exit pairs of its tids. An event's order key is its
  * index in the capture (the n-th filter call), the same number the
  * single-consumer layout gives it, and the worker's progress is simply its
