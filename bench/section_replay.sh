@@ -17,14 +17,17 @@ cap() {
 	[ -s "$f" ] || "$P" capture gen -o "$f" --events "$EVENTS" --procs 200 --skew "$1" --seed 11 >&2
 	echo "$f"
 }
-# "min median max" events/s of RUNS replays
-evps() {
+# replay FILE ARGS...: "EVENTS SECONDS" of one replay, from its summary line
+replay() {
 	local f=$1
 	shift
+	"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
+		sed -n 's/^Events processed: \([0-9]*\) in \([0-9.]*\) s.*/\1 \2/p'
+}
+# "min median max" events/s of RUNS replays
+evps() {
 	for _ in $(seq "$RUNS"); do
-		"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
-			sed -n 's/^Events processed: \([0-9]*\) in \([0-9.]*\) s.*/\1 \2/p' |
-			awk '{printf "%.0f\n", $1 / $2}'
+		replay "$@" | awk '{printf "%.0f\n", $1 / $2}'
 	done | mmm
 }
 # row SKEW LABEL KEY: a table row of R[KEY] ("min median max")
@@ -93,12 +96,9 @@ echo
 # stalled by the host shows as one worker waiting for the other) lands on
 # both sides of a pair rather than on one configuration's runs.
 PAIRS=${PAIRS:-9}
-secs() {
-	"$P" "$@" -r "$RULES" -e "$f" -o stdout_output.enabled=false 2>&1 |
-		sed -n 's/^Events processed: [0-9]* in \([0-9.]*\) s.*/\1/p'
-}
 for _ in $(seq "$PAIRS"); do
-	echo "$(secs --workers 1 --partition tgid) $(secs --workers 2 --partition tgid)"
+	echo "$(replay "$f" --workers 1 --partition tgid | cut -d' ' -f2)" \
+		"$(replay "$f" --workers 2 --partition tgid | cut -d' ' -f2)"
 done >"$BUILD/bench/replay_pairs"
 read -r pmin pmed pmax <<<"$(awk '{printf "%.3f\n", $1 / $2}' "$BUILD/bench/replay_pairs" | mmm)"
 read -r b1 b2 <<<"$(awk 'NR == 1 || $1 < a {a = $1} NR == 1 || $2 < b {b = $2} END {print a, b}' "$BUILD/bench/replay_pairs")"

@@ -353,10 +353,11 @@ static unsigned wk_least_loaded(const struct eng_worker *w)
 	return best;
 }
 
-/* The owner a unit no entry names: the hash. */
-static inline unsigned wk_hash_owner(const struct eng_worker *w, uint64_t tid, uint64_t tgid)
+/* The owner of tid's events, from its map value @v; a tid the map does not
+ * know (v 0): the hash, as its events get in every mode. */
+static inline unsigned wk_owner_of(const struct eng_worker *w, uint64_t v, uint64_t tid)
 {
-	return eng_owner(w->e, tid, tgid);
+	return v ? m_owner(v) : eng_owner(w->e, tid, tid);
 }
 
 /*
@@ -374,7 +375,7 @@ static uint64_t m_assign(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint
 	if (old)
 		owner = m_owner(old);
 	else if (tgid != tid && w->e->o.part != ENG_PART_TID)
-		owner = pv ? m_owner(pv) : wk_hash_owner(w, tgid, tgid);
+		owner = wk_owner_of(w, pv, tgid);
 	else
 		owner = wk_least_loaded(w);
 	v = M_VAL(tgid, owner);
@@ -428,9 +429,9 @@ static void tm_types_init(struct tm_type *tt)
 
 static pthread_once_t eng_types_once = PTHREAD_ONCE_INIT;
 static struct tm_type eng_tt[EVT_TYPE_MAX]; /* filled once, read-only after */
-static bool eng_shapes[EVT_TYPE_MAX];	     /* proc_event_type_shapes, cached */
-static bool eng_held[EVT_TYPE_MAX];	     /* proc_event_type_held, cached */
-/* The same, as one byte per type for the replay scan's one lookup. */
+/* Per type, one byte for the replay scan's one lookup: the type shapes a
+ * process (proc_event_type_shapes), keeps the map (eng_tt), changes a
+ * group other workers hold (proc_event_type_held). Filled once. */
 enum { SF_SHAPES = 1, SF_TM = 2, SF_HELD = 4 };
 static uint8_t eng_sf[EVT_TYPE_MAX];
 
@@ -439,10 +440,9 @@ static void eng_types_fill(void)
 	tm_types_init(eng_tt);
 	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
 		eng_type_kind[t] = eng_tt[t].kind;
-		eng_shapes[t] = t < evt_table_size && proc_event_type_shapes((uint16_t)t);
-		eng_held[t] = proc_event_type_held((uint16_t)t);
-		eng_sf[t] = (eng_shapes[t] ? SF_SHAPES : 0) | (eng_tt[t].kind ? SF_TM : 0) |
-			    (eng_held[t] ? SF_HELD : 0);
+		eng_sf[t] = (t < evt_table_size && proc_event_type_shapes((uint16_t)t) ? SF_SHAPES : 0) |
+			    (eng_tt[t].kind ? SF_TM : 0) |
+			    (proc_event_type_held((uint16_t)t) ? SF_HELD : 0);
 	}
 }
 
@@ -508,8 +508,8 @@ static uint64_t wk_tm_event(struct eng_worker *w, const struct evt_hdr *h, uint3
  * capture's process table and the clone/execve/procexit events, which every
  * worker keeps and parses (they are rare), and the same event counts per
  * owner; so all workers agree on every event's owner, and old layouts are
- * converted only by the owner, which
- * sees all the enter/exit pairs of its tids. An event's order key is its
+ * converted only by the owner, which sees all the enter/exit pairs of its
+ * tids. An event's order key is its
  * index in the capture (the n-th filter call), the same number the
  * single-consumer layout gives it, and the worker's progress is simply its
  * scan position: at the n-th filter call every event before n that it owns
@@ -536,7 +536,7 @@ static void chg_note(struct eng_worker *w, uint64_t tid, uint64_t tgid, uint16_t
 		tgid = tid;
 	}
 	/* clone/exec exits are noted by chg_note_tm, which sees res */
-	if (type >= EVT_TYPE_MAX || !eng_shapes[type] ||
+	if (type >= EVT_TYPE_MAX || !(eng_sf[type] & SF_SHAPES) ||
 	    (eng_tt[type].kind != TM_NONE && eng_tt[type].kind != TM_EXIT))
 		return;
 	u64map_put(&w->chg, tid, w->scan | (eng_tt[type].kind == TM_EXIT ? CHG_DEAD : 0), true);
@@ -625,7 +625,7 @@ static __attribute__((noinline)) void wk_scan_run(struct eng_worker *w, uint64_t
 	w->c_noted = false;
 	w->c_tid = tid;
 	w->c_tgid = m_tgid(v);
-	w->c_owner = v ? m_owner(v) : wk_hash_owner(w, tid, tid);
+	w->c_owner = wk_owner_of(w, v, tid);
 	w->c_own = w->c_owner == w->id;
 	w->c_held = -1; /* asked when a held type comes */
 }
@@ -707,7 +707,8 @@ static bool wk_seed_owns(void *ctx, uint64_t tid, uint64_t pid)
 	struct eng_worker *w = ctx;
 	uint64_t v = u64map_get(&w->m, tid);
 
-	return (v ? m_owner(v) : wk_hash_owner(w, tid, pid ? pid : tid)) == w->id;
+	(void)pid;
+	return wk_owner_of(w, v, tid) == w->id;
 }
 
 /* A clone exit of another partition: the parent's owner hands the
@@ -791,7 +792,7 @@ static void *wk_replay_main(void *arg)
 		kind = ce.hdr->type < EVT_TYPE_MAX ? eng_tt[ce.hdr->type].kind : TM_NONE;
 		if (kind != TM_NONE) {
 			uint64_t v = wk_tm_event(w, ce.hdr, ce.len), tgid = v ? m_tgid(v) : ce.hdr->tid;
-			unsigned owner = v ? m_owner(v) : wk_hash_owner(w, ce.hdr->tid, ce.hdr->tid);
+			unsigned owner = wk_owner_of(w, v, ce.hdr->tid);
 
 			w->c_valid = false;
 			chg_note_tm(w, ce.hdr, ce.len, tgid);
