@@ -96,6 +96,18 @@ $(FUZZ_BUILD)/%.o: %.c
 	clang $(FUZZ_CFLAGS) -c -o $@ $<
 $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
+# fuzz_config drives src/cli/config.c, which is not in the library
+$(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/src/cli/config.o
+$(BUILD)/fuzz_replay/fuzz_config: $(BUILD)/src/cli/config.o
+
+# Every harness also builds with the normal compiler and flags (SAN too)
+# against fuzz/driver.c, which `make test` uses to replay fuzz/corpus/
+# (tests/sh/fuzz_corpus.sh): no clang or libFuzzer needed.
+FUZZ_REPLAY_BIN := $(FUZZ_SRC:fuzz/%.c=$(BUILD)/fuzz_replay/%)
+$(BUILD)/fuzz_replay/%: fuzz/%.c fuzz/driver.c $(BUILD)/libperegrine.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -o $@ $(filter %.c %.o,$^) $(BUILD)/libperegrine.a $(LDFLAGS) $(LDLIBS)
+test: $(FUZZ_REPLAY_BIN)
 
 bench: deps $(BUILD)/peregrine $(BENCH_BIN)
 	@BUILD=$(BUILD) FIXTURES=$(FIXTURES) bench/run.sh

@@ -54,6 +54,7 @@ struct ce_opts {
 	const char *record;    /* -w FILE */
 	unsigned record_flags; /* --gzip */
 	bool current_layout;   /* --current-layout */
+	bool print_config;     /* --print-config */
 };
 
 struct ce_run {
@@ -128,10 +129,12 @@ static void ce_usage(FILE *f)
 	fprintf(f, "usage: peregrine [-c FILE] [-o key=value]... [-r RULES]... [-e CAPTURE]\n"
 		   "                 [--workers N] [--partition tgid|tid|cpu] [--json]\n"
 		   "                 [-M SECONDS] [--stats-interval SECONDS]\n"
-		   "                 [-A] [-w FILE [--gzip] [--current-layout]]\n"
+		   "                 [-A] [-w FILE [--gzip] [--current-layout]] [--print-config]\n"
 		   "  -c FILE     configuration (default " CFG_DEFAULT_PATH
 		   ", built-in defaults when absent)\n"
 		   "  -o k=v      set a configuration key (dotted path), e.g. -o json_output=true\n"
+		   "  --print-config  print every configuration key with the value the file,\n"
+		   "              -o and the options give it (YAML that -c reads back), and exit\n"
 		   "  -r RULES    rules file (repeatable; replaces rules_files)\n"
 		   "  -e CAPTURE  replay a .scap capture instead of running live\n"
 		   "  -A          live: send every syscall the probe handles (default: only\n"
@@ -579,6 +582,7 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 		{"gzip", no_argument, NULL, 'z'},
 		{"current-layout", no_argument, NULL, 'C'},
 		{"min-priority", required_argument, NULL, 'p'},
+		{"print-config", no_argument, NULL, 'K'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -631,6 +635,9 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 			break;
 		case 'C':
 			co->current_layout = true;
+			break;
+		case 'K':
+			co->print_config = true;
 			break;
 		case 'a':
 		case 'p':
@@ -697,6 +704,13 @@ int cmd_engine(int argc, char **argv)
 		fprintf(stderr, "peregrine: %s\n", err);
 		cfg_free(&r.cfg);
 		goto out_badinput;
+	}
+	if (co.print_config) {
+		cfg_print(&r.cfg, stdout);
+		cfg_free(&r.cfg);
+		free(co.overrides);
+		free(co.rules);
+		return fflush(stdout) == 0 ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 	}
 	if (eng_partition_parse(r.cfg.partition, &part) < 0) {
 		fprintf(stderr, "peregrine: --partition %s: expected tgid, tid or cpu\n",

@@ -9,6 +9,7 @@
  * partition mode) so that bad values are reported at their position too.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -185,10 +186,16 @@ static const char *cfg_set_scalar(struct cfg *c, const struct cfg_key *k, const 
 			return "expected a non-negative number";
 		*(uint64_t *)f = u;
 		return NULL;
-	case CFG_T_DBL:
+	case CFG_T_DBL: {
+		double d;
+
 		errno = 0;
-		*(double *)f = strtod(v, &end);
-		return (errno || !*v || *end) ? "expected a number" : NULL;
+		d = strtod(v, &end);
+		if (errno || !*v || *end || !isfinite(d))
+			return "expected a number";
+		*(double *)f = d;
+		return NULL;
+	}
 	case CFG_T_STR: {
 		char *s = strdup(v);
 
@@ -198,13 +205,23 @@ static const char *cfg_set_scalar(struct cfg *c, const struct cfg_key *k, const 
 		*(char **)f = s;
 		return NULL;
 	}
-	case CFG_T_STRS:
-		if (strs_parse_csv(f, v) < 0)
+	case CFG_T_STRS: {
+		/* parsed and checked aside: a refused list leaves the old one */
+		struct cfg_strs l = {0};
+
+		if (strs_parse_csv(&l, v) < 0) {
+			strs_free(&l);
 			return "out of memory";
-		for (size_t i = 0; i < ((struct cfg_strs *)f)->n; i++)
-			if ((why = cfg_check_value(k, ((struct cfg_strs *)f)->v[i])))
+		}
+		for (size_t i = 0; i < l.n; i++)
+			if ((why = cfg_check_value(k, l.v[i]))) {
+				strs_free(&l);
 				return why;
+			}
+		strs_free(f);
+		*(struct cfg_strs *)f = l;
 		return NULL;
+	}
 	}
 	return "bad key type";
 }
@@ -259,8 +276,8 @@ static int walk_value(struct cfg_walk *w, const char *path, yaml_node_t *n)
 	}
 	if (k->type == CFG_T_STRS && n->type == YAML_SEQUENCE_NODE) {
 		struct cfg_strs *s = (struct cfg_strs *)((char *)w->c + k->off);
+		struct cfg_strs l = {0}; /* built aside: a refused list leaves the old one */
 
-		strs_free(s);
 		for (yaml_node_item_t *it = n->data.sequence.items.start;
 		     it < n->data.sequence.items.top; it++) {
 			yaml_node_t *e = yaml_document_get_node(w->doc, *it);
@@ -268,17 +285,23 @@ static int walk_value(struct cfg_walk *w, const char *path, yaml_node_t *n)
 			if (!e || e->type != YAML_SCALAR_NODE) {
 				cfg_err(w->err, w->errlen, "%s:%u: %s: expected a list of strings",
 					w->name, line, path);
+				strs_free(&l);
 				return -EINVAL;
 			}
 			if ((why = cfg_check_value(k, (const char *)e->data.scalar.value))) {
 				cfg_err(w->err, w->errlen, "%s:%u: %s: %s", w->name,
 					(unsigned)e->start_mark.line + 1, path, why);
+				strs_free(&l);
 				return -EINVAL;
 			}
-			if (strs_add(s, (const char *)e->data.scalar.value,
-				     e->data.scalar.length) < 0)
+			if (strs_add(&l, (const char *)e->data.scalar.value,
+				     e->data.scalar.length) < 0) {
+				strs_free(&l);
 				return -ENOMEM;
+			}
 		}
+		strs_free(s);
+		*s = l;
 		return 0;
 	}
 	if (n->type != YAML_SCALAR_NODE) {
@@ -454,4 +477,144 @@ int cfg_check(struct cfg *c, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	return 0;
+}
+
+/* The code point of the UTF-8 sequence at @s (its length in *n), or -1
+ * with *n = 1 for a byte that does not start a valid one (overlong forms,
+ * surrogates and values past U+10FFFF included). */
+static long utf8_next(const unsigned char *s, size_t *n)
+{
+	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
+	long cp;
+	size_t len = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3
+				   : (*s & 0xf8) == 0xf0 ? 4 : 0;
+
+	*n = 1;
+	if (len == 0)
+		return -1;
+	cp = len == 1 ? *s : *s & (0x3f >> (len - 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return -1;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		return -1;
+	*n = len;
+	return cp;
+}
+
+/* @s as a YAML double-quoted scalar. Characters YAML allows in a file go
+ * as they are; '"', '\\' and the others are escaped (\xNN, \uNNNN), so
+ * the output always loads. A byte that is not UTF-8 has no YAML spelling:
+ * it is written \xNN, which loads as the character U+00NN. */
+static void print_str(FILE *f, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
+	fputc('"', f);
+	while (*s) {
+		size_t n;
+		long cp = utf8_next(s, &n);
+
+		if (cp == '"' || cp == '\\')
+			fprintf(f, "\\%c", (int)cp);
+		else if (cp < 0)
+			fprintf(f, "\\x%02x", *s);
+		else if (cp < 0x20 || cp == 0x7f)
+			fprintf(f, "\\x%02lx", cp);
+		else if ((cp >= 0x80 && cp < 0xa0) || cp == 0x2028 || cp == 0x2029 ||
+			 cp == 0xfeff || cp == 0xfffe || cp == 0xffff)
+			fprintf(f, "\\u%04lx", cp); /* not printable, or a line break */
+		else
+			fwrite(s, 1, n, f);
+		s += n;
+	}
+	fputc('"', f);
+}
+
+/* The shortest of %.15g / %.17g that reads back as @v. */
+static void print_dbl(FILE *f, double v)
+{
+	char b[64];
+
+	snprintf(b, sizeof(b), "%.15g", v);
+	if (strtod(b, NULL) != v)
+		snprintf(b, sizeof(b), "%.17g", v);
+	fputs(b, f);
+}
+
+/* The value of key @k in @c, after "name:" (a sequence on the lines below
+ * at @ind + 2). */
+static void print_value(FILE *f, const struct cfg *c, const struct cfg_key *k, int ind)
+{
+	const void *v = (const char *)c + k->off;
+	const struct cfg_strs *ss;
+
+	switch (k->type) {
+	case CFG_T_BOOL:
+		fprintf(f, " %s\n", *(const bool *)v ? "true" : "false");
+		return;
+	case CFG_T_U32:
+		fprintf(f, " %u\n", *(const uint32_t *)v);
+		return;
+	case CFG_T_U64:
+		fprintf(f, " %llu\n", (unsigned long long)*(const uint64_t *)v);
+		return;
+	case CFG_T_DBL:
+		fputc(' ', f);
+		print_dbl(f, *(const double *)v);
+		fputc('\n', f);
+		return;
+	case CFG_T_STR:
+		fputc(' ', f);
+		print_str(f, *(char *const *)v);
+		fputc('\n', f);
+		return;
+	case CFG_T_STRS:
+		ss = v;
+		if (!ss->n) {
+			fputs(" []\n", f);
+			return;
+		}
+		fputc('\n', f);
+		for (size_t i = 0; i < ss->n; i++) {
+			fprintf(f, "%*s- ", ind + 2, "");
+			print_str(f, ss->v[i]);
+			fputc('\n', f);
+		}
+		return;
+	}
+}
+
+void cfg_print(const struct cfg *c, FILE *f)
+{
+	const char *prev = "";
+
+	for (size_t i = 0; i < CFG_NKEYS; i++) {
+		const struct cfg_key *k = &cfg_keys[i];
+		const char *p = k->path, *q = prev, *dot;
+		bool alias = false;
+		int ind = 0;
+
+		for (size_t j = 0; j < i; j++)
+			alias |= cfg_keys[j].off == k->off; /* rules_file: printed once */
+		if (alias)
+			continue;
+		/* skip the parent mappings this key shares with the previous one
+		 * (CFG_KEYS keeps the keys of a mapping together) */
+		while ((dot = strchr(p, '.')) && strncmp(p, q, (size_t)(dot - p + 1)) == 0) {
+			q += dot - p + 1;
+			p = dot + 1;
+			ind += 2;
+		}
+		while ((dot = strchr(p, '.'))) {
+			fprintf(f, "%*s%.*s:\n", ind, "", (int)(dot - p), p);
+			p = dot + 1;
+			ind += 2;
+		}
+		fprintf(f, "%*s%s:", ind, "", p);
+		print_value(f, c, k, ind);
+		prev = k->path;
+	}
 }

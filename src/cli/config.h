@@ -17,6 +17,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #define CFG_DEFAULT_PATH "/etc/peregrine/peregrine.yaml"
 
@@ -117,6 +118,11 @@ int cfg_load_string(struct cfg *c, const char *name, const char *text, size_t le
 
 /* -o key=value (dotted path). -EINVAL with the reason in @err. */
 int cfg_set(struct cfg *c, const char *kv, char *err, size_t errlen);
+
+/* Every key and its value in @c as YAML that cfg_load_file() reads back
+ * to the same values (aliases such as rules_file once, by their first name),
+ * in CFG_KEYS order: `peregrine --print-config`. */
+void cfg_print(const struct cfg *c, FILE *f);
 
 /* Check values that depend on each other and derive min_priority and
  * match_all. -EINVAL with the reason in @err. */
