@@ -43,14 +43,20 @@ struct cevt {
 struct conv_slot {
 	uint64_t tid;
 	bool used;
+	bool held;	     /* ref is the caller's until the next evt_conv__pin() */
+	bool listed;	     /* in evt_conv.held */
 	uint32_t len;
 	uint32_t cap;
 	uint8_t *buf;	     /* a current-layout V2 event (owned copy) */
-	const uint8_t *ref;  /* or the caller's stable bytes; NULL when in buf */
+	const uint8_t *ref;  /* or the caller's bytes; NULL when in buf */
 };
 
 struct evt_conv {
 	struct conv_slot slot[CONV_SLOTS];
+	/* the slots remembered by reference to held bytes since the last pin,
+	 * each once: what evt_conv__pin() copies */
+	uint16_t held[CONV_SLOTS];
+	uint32_t nheld;
 };
 
 enum conv_verdict { CV_PASS, CV_DROP, CV_CONTINUE, CV_ERROR };
@@ -277,12 +283,34 @@ static void store(struct evt_conv *cv, const struct cevt *e)
 	}
 	emit(e, s->buf, sz);
 	s->ref = NULL;
+	s->held = false;
 	s->tid = e->tid;
 	s->len = (uint32_t)sz;
 	s->used = true;
 }
 
-void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, bool stable)
+/* Copy @len bytes at @ev into @s's own buffer. false when out of memory
+ * (then @s is left unused). Out of line: evt_conv__remember()'s common case
+ * keeps a pointer and stays a leaf. */
+static __attribute__((noinline)) bool slot_copy(struct conv_slot *s, const void *ev, size_t len)
+{
+	if (len > s->cap) {
+		uint8_t *nb = realloc(s->buf, len);
+
+		if (!nb) {
+			s->used = false;
+			return false;
+		}
+		s->buf = nb;
+		s->cap = (uint32_t)len;
+	}
+	memcpy(s->buf, ev, len);
+	s->ref = NULL;
+	s->held = false;
+	return true;
+}
+
+void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, enum evt_conv_mem mem)
 {
 	struct conv_slot *s;
 	uint64_t tid;
@@ -292,23 +320,34 @@ void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, bool st
 	memcpy(&tid, (const uint8_t *)ev + offsetof(struct evt_hdr, tid), 8);
 	s = &cv->slot[slot_of(tid)];
 	s->used = false;
-	if (stable) {
-		s->ref = ev;
+	if (mem == EVT_CONV_COPY) {
+		if (!slot_copy(s, ev, len))
+			return;
 	} else {
-		if (len > s->cap) {
-			uint8_t *nb = realloc(s->buf, len);
-
-			if (!nb)
-				return;
-			s->buf = nb;
-			s->cap = (uint32_t)len;
+		s->ref = ev;
+		s->held = mem == EVT_CONV_HELD;
+		if (s->held && !s->listed) {
+			s->listed = true;
+			cv->held[cv->nheld++] = (uint16_t)(s - cv->slot);
 		}
-		memcpy(s->buf, ev, len);
-		s->ref = NULL;
 	}
 	s->tid = tid;
 	s->len = (uint32_t)len;
 	s->used = true;
+}
+
+void evt_conv__pin(struct evt_conv *cv)
+{
+	if (!cv)
+		return;
+	for (uint32_t i = 0; i < cv->nheld; i++) {
+		struct conv_slot *s = &cv->slot[cv->held[i]];
+
+		s->listed = false;
+		if (s->used && s->held)
+			slot_copy(s, s->ref, s->len);
+	}
+	cv->nheld = 0;
 }
 
 /* The enter event stored for @exit's thread, if it is @exit's own. */

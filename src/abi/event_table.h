@@ -248,14 +248,28 @@ struct evt_conv;
 struct evt_conv *evt_conv__new(void);
 /* Accepts NULL. */
 void evt_conv__free(struct evt_conv *cv);
+/* How long the bytes given to evt_conv__remember() stay valid. */
+enum evt_conv_mem {
+	EVT_CONV_STABLE, /* until @cv is freed (caller memory, a mapped file): kept by pointer */
+	EVT_CONV_HELD,	 /* until the caller's next evt_conv__pin() (a read window):
+			  * kept by pointer, copied by the pin if still wanted */
+	EVT_CONV_COPY,	 /* only during the call: copied now */
+};
 /*
  * evt_conv__remember - note a current-layout (V2) enter event for its
  * thread, exactly as evt_conv__convert() would before dropping it, without
- * converting it. When @stable, the bytes stay valid until @cv is freed (an
- * mmap()ed capture) and only the pointer is kept: the cheap path readers take
- * for enter events they hand out as they are. Otherwise they are copied.
+ * converting it: the cheap path readers take for enter events they hand out
+ * as they are. @mem says how long @ev's bytes stay valid.
  */
-void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, bool stable);
+void evt_conv__remember(struct evt_conv *cv, const void *ev, size_t len, enum evt_conv_mem mem);
+/*
+ * evt_conv__pin - copy every enter event remembered as EVT_CONV_HELD since
+ * the last pin that is still the one of its thread; call it before the held
+ * bytes change (a reader, before it moves or refills its window). Its cost
+ * is the threads remembered since the last pin, not the cache's size.
+ * Accepts NULL.
+ */
+void evt_conv__pin(struct evt_conv *cv);
 /* evt_convert() with enter-event memory; @cv may be NULL (= evt_convert). */
 long evt_conv__convert(struct evt_conv *cv, const void *in, size_t inlen, unsigned hdr_len,
 		       void *out, size_t outcap);

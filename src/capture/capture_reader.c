@@ -15,7 +15,10 @@
  * buffer; a 1-worker replay of that file went from 2.4 s to 1.85 s). A
  * mapping shared by the workers of a replay only moves that cost to the
  * first worker to touch each page.
- * cap_reader_open_mem() reads caller memory in place. Every block's
+ * Enter events the converter must remember stay in the window by pointer
+ * and are copied only when a refill would move them (evt_conv__pin).
+ * cap_reader_open_mem() reads caller memory in place, as one window that
+ * holds all of it. Every block's
  * length is checked against what the file holds and against its trailer
  * before any byte of its body is trusted, and every event's length and
  * parameter lengths against its block, so corrupt input ends in an error
@@ -39,9 +42,9 @@
 #define MAX_BLOCK_TYPES 32
 
 struct cap_reader {
-	/* caller memory (cap_reader_open_mem), else the window on fd or gz */
+	/* caller memory (cap_reader_open_mem), read as a window that holds
+	 * all of it; else NULL and the window is filled from fd or gz */
 	const uint8_t *map;
-	size_t map_len;
 	int fd; /* raw file (our dup) or -1 */
 	gzFile gz;
 	uint8_t *win;
@@ -110,8 +113,16 @@ static const uint8_t *win_get(struct cap_reader *r, uint64_t off, size_t n, size
 {
 	size_t drop = (size_t)(off - r->win_off);
 
+	if (r->map) { /* the window is all of the caller's memory: past its end */
+		*have = off < r->win_len ? r->win_len - (size_t)off : 0;
+		return NULL;
+	}
+
 	if (drop > r->win_len)
 		drop = r->win_len; /* cannot happen: the reader never skips ahead */
+	/* the converter keeps enter events in the window by pointer
+	 * (EVT_CONV_HELD): they are copied before its bytes move */
+	evt_conv__pin(r->conv);
 	memmove(r->win, r->win + drop, r->win_len - drop);
 	r->win_len -= drop;
 	r->win_off += drop;
@@ -171,14 +182,6 @@ static const uint8_t *win_get(struct cap_reader *r, uint64_t off, size_t n, size
 /* @n bytes at @off, or NULL with *have = the bytes the file holds there. */
 static inline const uint8_t *src_get(struct cap_reader *r, uint64_t off, size_t n, size_t *have)
 {
-	if (r->map) {
-		if (off > r->map_len) {
-			*have = 0;
-			return NULL;
-		}
-		*have = r->map_len - off;
-		return *have >= n ? r->map + off : NULL;
-	}
 	if (off >= r->win_off && off - r->win_off + n <= r->win_len) {
 		*have = r->win_len - (size_t)(off - r->win_off);
 		return r->win + (off - r->win_off);
@@ -190,10 +193,6 @@ static inline const uint8_t *src_get(struct cap_reader *r, uint64_t off, size_t 
  * maybe 0). The hot paths walk these without a call per block. */
 static inline const uint8_t *src_here(const struct cap_reader *r, uint64_t *left)
 {
-	if (r->map) {
-		*left = r->pos <= r->map_len ? r->map_len - r->pos : 0;
-		return r->map + (r->pos <= r->map_len ? r->pos : r->map_len);
-	}
 	if (r->pos >= r->win_off && r->pos - r->win_off <= r->win_len) {
 		*left = r->win_len - (r->pos - r->win_off);
 		return r->win + (r->pos - r->win_off);
@@ -600,7 +599,10 @@ struct cap_reader *cap_reader_open_mem(const void *buf, size_t len, struct cap_e
 		return NULL;
 	}
 	r->map = b;
-	r->map_len = len;
+	/* one window over all of it: the hot paths have no second case */
+	r->win = (uint8_t *)b; /* never written: win_get() does not refill it */
+	r->win_cap = r->win_len = len;
+	r->win_eof = true;
 	return reader_start(r, err);
 }
 
@@ -830,7 +832,8 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 			 * case of every current capture; no copy, no conversion. */
 			if ((info->flags & EVT_FLAG_CONVERTER_MANAGED) && conv_state(r, off))
 				return r->failed;
-			evt_conv__remember(r->conv, e, evlen, r->map != NULL);
+			evt_conv__remember(r->conv, e, evlen,
+					   r->map ? EVT_CONV_STABLE : EVT_CONV_HELD);
 			r->stats.kept_old++;
 			r->stats.kept_in_place++;
 		} else if ((info->flags & EVT_FLAG_OLD) || evt_ld32(e + 22) < info->nparams) {
@@ -1081,7 +1084,8 @@ void cap_reader_close(struct cap_reader *r)
 		close(r->fd);
 	if (r->gz)
 		gzclose(r->gz);
-	free(r->win);
+	if (!r->map)
+		free(r->win);
 	free(r->scratch);
 	evt_conv__free(r->conv);
 	cap_tables_release(&r->tables);
