@@ -6,7 +6,7 @@ set -eu
 
 PKGS="gcc make clang llvm pkg-config zlib1g-dev libyaml-dev liburcu-dev \
 libbpf-dev bpftool libelf-dev libcurl4-openssl-dev libmicrohttpd-dev \
-libclang-rt-14-dev python3 sysdig prometheus gnuplot-nox"
+libclang-rt-14-dev python3 openssl sysdig prometheus gnuplot-nox"
 
 missing=""
 for p in $PKGS; do

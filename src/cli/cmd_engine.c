@@ -80,13 +80,15 @@ static uint64_t ce_now(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-/* ---- container runtimes (live): container.name, container.image* ---- */
-
-static void ce_ctr_log(void *arg, const char *msg)
+/* The log callback of the container client and the output stage (their
+ * own threads): one line on stderr; stdio locks the stream. */
+static void ce_log(void *arg, const char *msg)
 {
 	(void)arg;
 	fprintf(stderr, "peregrine: %s\n", msg);
 }
+
+/* ---- container runtimes (live): container.name, container.image* ---- */
 
 /*
  * Start the background client on the runtime sockets of the enabled
@@ -95,7 +97,7 @@ static void ce_ctr_log(void *arg, const char *msg)
  */
 static struct proc_ctr_client *ce_ctr_start(const struct cfg *c, struct eng *e)
 {
-	struct proc_ctr_opts o = {.timeout_ms = c->ctr_timeout_ms, .log = ce_ctr_log};
+	struct proc_ctr_opts o = {.timeout_ms = c->ctr_timeout_ms, .log = ce_log};
 	const struct {
 		bool on;
 		const struct cfg_strs *paths;
@@ -240,6 +242,7 @@ out:
 static void ce_out_config(const struct cfg *c, struct out_config *oc)
 {
 	out_config_default(oc);
+	oc->log = ce_log;
 	oc->fmt.json = c->json_output;
 	oc->fmt.json_output_prop = c->json_output_prop;
 	oc->fmt.json_tags_prop = c->json_tags_prop;
@@ -548,6 +551,17 @@ static void ce_summary(struct ce_run *r, double elapsed)
 		"Events detected: %" PRIu64 " (written %" PRIu64 ", queue drops %" PRIu64 ")\n",
 		es.events, elapsed, elapsed > 0 ? (double)es.events / elapsed : 0.0, es.nworkers,
 		r->cfg.partition, es.matches, os.written, os.queue_drops);
+	{
+		char line[256];
+		size_t n = 0;
+
+		for (unsigned i = 0; i < OUT_SINK__COUNT; i++)
+			if (os.sink_fail[i] && n < sizeof(line))
+				n += (size_t)snprintf(line + n, sizeof(line) - n, "%s%s %" PRIu64,
+						      n ? ", " : "", out_sink_name(i), os.sink_fail[i]);
+		if (n)
+			fprintf(stderr, "Alerts a sink failed to write: %s\n", line);
+	}
 	if (es.nsyscalls) /* live */
 		fprintf(stderr,
 			"Kernel: %" PRIu64 " events written to the rings, %" PRIu64

@@ -22,6 +22,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,11 @@ struct out {
 	struct curl_slist *curl_hdrs;
 	uint64_t http_down_until; /* monotonic ns */
 	uint64_t http_backoff_ns;
+	char http_err[CURL_ERROR_SIZE];
+	/* sink health, output thread only: a failing sink is said once, with
+	 * why, and once more when it works again (sink_done) */
+	bool sink_down[OUT_SINK__COUNT];
+	uint64_t sink_down_fails[OUT_SINK__COUNT];
 	char *line;
 };
 
@@ -115,6 +121,48 @@ static void cnt_inc(_Atomic uint64_t *c)
 			      memory_order_relaxed);
 }
 
+/* Say @fmt through the configured log callback, if any. Output thread. */
+static void out_log(struct out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void out_log(struct out *o, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	if (!o->cfg.log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	o->cfg.log(o->cfg.log_ctx, msg);
+}
+
+/* An alert written by sink @id (@why NULL) or not (@why says why). Counts
+ * it, and says a change of the sink's health: the first failure with its
+ * reason, and the first success after failures with how many alerts the
+ * sink lost meanwhile. A sink that keeps failing costs one message, not
+ * one per alert. Output thread. */
+static void sink_done(struct out *o, enum out_sink_id id, const char *why)
+{
+	if (!why) {
+		cnt_inc(&o->sink_ok[id]);
+		if (o->sink_down[id]) {
+			out_log(o, "%s output works again (%llu alerts failed meanwhile)",
+				out_sink_names[id], (unsigned long long)o->sink_down_fails[id]);
+			o->sink_down[id] = false;
+		}
+		return;
+	}
+	cnt_inc(&o->sink_fail[id]);
+	if (!o->sink_down[id]) {
+		out_log(o, "%s output: %s; its alerts are counted as failed "
+			   "(peregrine_sink_failures_total) until it works again",
+			out_sink_names[id], why);
+		o->sink_down[id] = true;
+		o->sink_down_fails[id] = 0;
+	}
+	o->sink_down_fails[id]++;
+}
+
 static char *out_dup(const char *s)
 {
 	return s ? strdup(s) : NULL;
@@ -130,7 +178,7 @@ static int file_open(struct out *o)
 
 static void file_write(struct out *o, const char *line, size_t n)
 {
-	int ok;
+	int ok, err;
 
 	if (atomic_exchange(&o->reopen, 0) && o->file) {
 		fclose(o->file);
@@ -138,15 +186,29 @@ static void file_write(struct out *o, const char *line, size_t n)
 		cnt_inc(&o->reopens);
 	}
 	if (!o->file && file_open(o) < 0) {
-		cnt_inc(&o->sink_fail[OUT_SINK_FILE]);
+		char why[300];
+
+		snprintf(why, sizeof(why), "cannot open %s: %s", o->file_name, strerror(errno));
+		sink_done(o, OUT_SINK_FILE, why);
 		return;
 	}
 	ok = fwrite(line, 1, n, o->file) == n && fputc('\n', o->file) != EOF;
+	err = ok ? 0 : errno;
 	if (!o->cfg.file_keep_alive) {
-		ok = (fclose(o->file) == 0) && ok;
+		if (fclose(o->file) != 0 && ok) {
+			ok = 0;
+			err = errno;
+		}
 		o->file = NULL;
 	}
-	cnt_inc(ok ? &o->sink_ok[OUT_SINK_FILE] : &o->sink_fail[OUT_SINK_FILE]);
+	if (!ok) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "writing %s: %s", o->file_name, strerror(err));
+		sink_done(o, OUT_SINK_FILE, why);
+		return;
+	}
+	sink_done(o, OUT_SINK_FILE, NULL);
 }
 
 /* ---- syslog: RFC 3164 datagrams to a unix socket, glibc syslog() when the
@@ -190,7 +252,7 @@ static void syslog_write(struct out *o, uint32_t prio, const char *line, size_t 
 
 	if (o->syslog_fd < 0 && syslog_connect(o) < 0) {
 		syslog(pri, "%.*s", (int)n, line);
-		cnt_inc(&o->sink_ok[OUT_SINK_SYSLOG]);
+		sink_done(o, OUT_SINK_SYSLOG, NULL);
 		return;
 	}
 	localtime_r(&now, &tm);
@@ -201,14 +263,19 @@ static void syslog_write(struct out *o, uint32_t prio, const char *line, size_t 
 	iov[1].iov_base = (void *)line;
 	iov[1].iov_len = n;
 	if (sendmsg(o->syslog_fd, &mh, MSG_NOSIGNAL) < 0) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "sending to %s: %s", o->syslog_socket,
+			 errno == EAGAIN ? "the socket stayed full for output_timeout"
+					 : strerror(errno));
 		if (errno != EAGAIN) {
 			close(o->syslog_fd);
 			o->syslog_fd = -1;
 		}
-		cnt_inc(&o->sink_fail[OUT_SINK_SYSLOG]);
+		sink_done(o, OUT_SINK_SYSLOG, why);
 		return;
 	}
-	cnt_inc(&o->sink_ok[OUT_SINK_SYSLOG]);
+	sink_done(o, OUT_SINK_SYSLOG, NULL);
 }
 
 /* ---- program: `sh -c PROGRAM` with our pipe as its stdin ---- */
@@ -322,7 +389,17 @@ static void prog_write(struct out *o, const char *line, size_t n)
 	}
 	if (!o->cfg.program_keep_alive)
 		prog_close(o, true);
-	cnt_inc(err ? &o->sink_fail[OUT_SINK_PROGRAM] : &o->sink_ok[OUT_SINK_PROGRAM]);
+	if (err) {
+		char why[300];
+
+		snprintf(why, sizeof(why), "'%s': %s", o->program,
+			 err == -ETIMEDOUT ? "it did not read the alert within output_timeout"
+			 : err == -EPIPE   ? "it exited without reading the alert (restarted twice)"
+					   : strerror(-err));
+		sink_done(o, OUT_SINK_PROGRAM, why);
+		return;
+	}
+	sink_done(o, OUT_SINK_PROGRAM, NULL);
 }
 
 /* ---- http ---- */
@@ -349,6 +426,7 @@ static int http_setup(struct out *o, char *err, size_t errlen)
 	curl_easy_setopt(o->curl, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(o->curl, CURLOPT_WRITEFUNCTION, http_discard);
 	curl_easy_setopt(o->curl, CURLOPT_TCP_KEEPALIVE, 1L);
+	curl_easy_setopt(o->curl, CURLOPT_ERRORBUFFER, o->http_err);
 	if (!o->cfg.http_keep_alive)
 		curl_easy_setopt(o->curl, CURLOPT_FORBID_REUSE, 1L);
 	if (o->cfg.http_insecure) {
@@ -369,10 +447,13 @@ static void http_write(struct out *o, const char *body, size_t n)
 	uint64_t start = out_now(), budget = (uint64_t)o->cfg.timeout_ms * 1000000ull;
 	uint64_t backoff = 10 * 1000000ull;
 
+	char why[CURL_ERROR_SIZE + 300];
+
 	if (start < o->http_down_until) {
-		cnt_inc(&o->sink_fail[OUT_SINK_HTTP]);
+		sink_done(o, OUT_SINK_HTTP, "skipped while the endpoint is down");
 		return;
 	}
+	why[0] = '\0';
 	curl_easy_setopt(o->curl, CURLOPT_POSTFIELDS, body);
 	curl_easy_setopt(o->curl, CURLOPT_POSTFIELDSIZE, (long)n);
 	for (uint32_t attempt = 0; attempt <= o->cfg.http_retries; attempt++) {
@@ -384,14 +465,20 @@ static void http_write(struct out *o, const char *body, size_t n)
 			break;
 		curl_easy_setopt(o->curl, CURLOPT_TIMEOUT_MS, (long)(left / 1000000ull));
 		curl_easy_setopt(o->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(left / 1000000ull));
+		o->http_err[0] = '\0';
 		rc = curl_easy_perform(o->curl);
 		if (rc == CURLE_OK)
 			curl_easy_getinfo(o->curl, CURLINFO_RESPONSE_CODE, &code);
 		if (rc == CURLE_OK && code < 400) {
 			o->http_backoff_ns = 0;
-			cnt_inc(&o->sink_ok[OUT_SINK_HTTP]);
+			sink_done(o, OUT_SINK_HTTP, NULL);
 			return;
 		}
+		if (rc != CURLE_OK)
+			snprintf(why, sizeof(why), "POST %s: %s", o->http_url,
+				 o->http_err[0] ? o->http_err : curl_easy_strerror(rc));
+		else
+			snprintf(why, sizeof(why), "POST %s: HTTP status %ld", o->http_url, code);
 		now = out_now();
 		if (now + backoff >= start + budget)
 			break;
@@ -405,7 +492,7 @@ static void http_write(struct out *o, const char *body, size_t n)
 	if (o->http_backoff_ns > 5000 * 1000000ull)
 		o->http_backoff_ns = 5000 * 1000000ull;
 	o->http_down_until = out_now() + o->http_backoff_ns;
-	cnt_inc(&o->sink_fail[OUT_SINK_HTTP]);
+	sink_done(o, OUT_SINK_HTTP, why[0] ? why : "no time left within output_timeout");
 }
 
 /* ---- the thread ---- */
@@ -428,7 +515,7 @@ static void out_write_one(struct out *o, struct out_alert *a)
 	if (o->cfg.stdout_enabled) {
 		bool ok = fwrite(line, 1, n, stdout) == n && fputc('\n', stdout) != EOF;
 
-		cnt_inc(ok ? &o->sink_ok[OUT_SINK_STDOUT] : &o->sink_fail[OUT_SINK_STDOUT]);
+		sink_done(o, OUT_SINK_STDOUT, ok ? NULL : strerror(errno));
 	}
 	if (o->cfg.file_enabled)
 		file_write(o, line, n);

@@ -124,6 +124,10 @@ struct out_config {
 	bool http_enabled, http_insecure, http_keep_alive, http_echo;
 	const char *http_url, *http_user_agent, *http_ca_cert, *http_ca_path;
 	uint32_t http_retries;	    /* extra attempts within timeout_ms */
+	/* Told, from the output thread, when a sink starts failing (with why)
+	 * and when it works again: one line each, no newline. NULL: silent. */
+	void (*log)(void *ctx, const char *msg);
+	void *log_ctx;
 };
 
 /* Defaults as the reference engine's falco.yaml ships them (stdout on). */
