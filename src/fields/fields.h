@@ -593,8 +593,10 @@ const struct fld_vals *fld_extract(struct fld_worker *fw, const struct fld_ctx *
 /*
  * Render one value the way sysdig -p and Falco's outputs print it (numbers
  * in decimal, bools "true"/"false", IPs dotted or RFC 5952, BYTES with
- * non-printable bytes as '.'). Several values are joined with ' ', none is
- * "<NA>". Writes at most @cap bytes with the NUL; returns the length wanted.
+ * non-printable bytes as '.'), except that control characters in strings
+ * are escaped (\n \r \t \xNN: a value cannot start a new output line).
+ * Several values are joined with ' ', none is "<NA>". Writes at most @cap
+ * bytes with the NUL; returns the length wanted.
  */
 size_t fld_vals__render(const struct fld_vals *vals, char *buf, size_t cap);
 

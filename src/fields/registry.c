@@ -268,6 +268,38 @@ static size_t put(char *buf, size_t cap, size_t at, const char *s, size_t n)
 	return at + n;
 }
 
+/* A string value: control characters escaped (\n \r \t, else \xNN), so
+ * that a value from a hostile process (a file name, a command line, a
+ * process name) cannot end an alert's line and forge the next one in a
+ * line-based sink; every other byte as it is. */
+static size_t put_str(char *buf, size_t cap, size_t at, const char *s)
+{
+	static const char hex[] = "0123456789abcdef";
+	const char *run = s;
+
+	for (;; s++) {
+		unsigned char c = (unsigned char)*s;
+		char e[4] = {'\\', 0, 0, 0};
+		size_t n = 2;
+
+		if (c >= 0x20 && c != 0x7f)
+			continue;
+		at = put(buf, cap, at, run, (size_t)(s - run));
+		if (!c)
+			return at;
+		run = s + 1;
+		if (c == '\n' || c == '\r' || c == '\t') {
+			e[1] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else {
+			e[1] = 'x';
+			e[2] = hex[c >> 4];
+			e[3] = hex[c & 15];
+			n = 4;
+		}
+		at = put(buf, cap, at, e, n);
+	}
+}
+
 static size_t render_one(enum fld_type t, const struct fld_value *v, char *buf, size_t cap,
 			 size_t at)
 {
@@ -276,7 +308,7 @@ static size_t render_one(enum fld_type t, const struct fld_value *v, char *buf, 
 
 	switch (t) {
 	case FLD_T_STR:
-		return put(buf, cap, at, v->str.s, strlen(v->str.s));
+		return put_str(buf, cap, at, v->str.s);
 	case FLD_T_BYTES: {
 		uint32_t i;
 

@@ -563,8 +563,11 @@ static int load_task(struct pfs_ctx *c, uint64_t pid, uint64_t tid, void **out)
 	s.ts = c->btime_ns + starttime * (1000000000ull / (uint64_t)c->hz);
 	if (tid != pid)
 		s.flags |= PROC_SPAWN_THREAD;
-	if (task_read(c, rel, "comm", comm, sizeof(comm)) > 0) {
-		comm[strcspn(comm, "\n")] = '\0';
+	n = task_read(c, rel, "comm", comm, sizeof(comm));
+	if (n > 0) {
+		/* only the kernel's final newline: a name may hold others */
+		if (comm[n - 1] == '\n')
+			comm[n - 1] = '\0';
 		s.comm = comm;
 	}
 	n = task_read(c, rel, "cmdline", cmdline, sizeof(cmdline));

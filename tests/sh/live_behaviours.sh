@@ -23,7 +23,8 @@ esac
 RULES=rules/peregrine_rules.yaml
 BEHAVIOURS="read_shadow write_etc write_bin shell_parent nc_connect devtcp_connect devtcp_dup
 	tmp_exec ptrace memfd_exec chmod_suid symlink_shadow hardlink_shadow module_load
-	ssh_key_read clear_log history_clear hidden_tmp setuid_root packet_socket search_keys"
+	ssh_key_read clear_log history_clear hidden_tmp setuid_root packet_socket search_keys
+	hostile_name"
 
 skip_all() {
 	for b in $BEHAVIOURS; do
@@ -112,6 +113,11 @@ run hidden_tmp touch /tmp/.pg_hidden_$ME
 run setuid_root "$B" setuid-root
 run packet_socket "$B" packet-socket
 run search_keys find "$TMP" -name id_rsa
+# a process whose name (its file's name) holds a newline, a byte that is not
+# UTF-8 and a ')': its alert must stay one line of valid JSON
+HOSTILE=$(printf 'cat\n\377)x')
+ln -s "$(command -v cat)" "$TMP/bin/$HOSTILE"
+run hostile_name "$TMP/bin/$HOSTILE" /etc/shadow
 
 sleep 1 # let the last events through the rings and the output queue
 kill -INT "$PG"
@@ -210,4 +216,33 @@ check packet_socket "Packet Socket Created" "$(pid packet_socket)" \
 	proc.name=pg_behave proc.pname="$P" user.name=root
 check search_keys "Search for Private Keys or Passwords" "$(pid search_keys)" \
 	proc.name=find proc.pname="$P" user.name=root
+# hostile_name: every alert line is strict JSON (UTF-8 included), and the
+# one for that process names it with the newline escaped and the stray byte
+# as U+FFFD
+if [ -s "$TMP/rc.hostile_name" ]; then
+	echo "FAIL live_behaviours hostile_name: the behaviour itself failed: $(head -c 200 "$TMP/err.hostile_name")"
+elif r=$(python3 - "$TMP/alerts.json" "$(cat "$TMP/pid.hostile_name")" <<'PY'
+import json, sys
+bad, hits = 0, []
+for raw in open(sys.argv[1], "rb"):
+    try:
+        a = json.loads(raw.decode("utf-8"))
+    except ValueError:
+        bad += 1
+        continue
+    f = a.get("output_fields", {})
+    if a.get("rule") == "Read Sensitive Credential File" and f.get("proc.pid") == int(sys.argv[2]):
+        hits.append(a)
+want = "cat\\n\ufffd)x"
+if bad or len(hits) != 1 or hits[0]["output_fields"].get("proc.name") != want \
+        or "\n" in hits[0]["output"]:
+    print("%d lines not JSON, %d alerts for it, proc.name %r" % (bad, len(hits),
+          hits[0]["output_fields"].get("proc.name") if hits else None))
+    sys.exit(1)
+PY
+); then
+	echo "PASS live_behaviours hostile_name: 'Read Sensitive Credential File' (newline escaped, stray byte as U+FFFD, every line strict JSON)"
+else
+	echo "FAIL live_behaviours hostile_name: $r"
+fi
 exit 0

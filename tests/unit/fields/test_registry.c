@@ -70,6 +70,16 @@ T_TEST(test_render)
 	/* truncation reports the length wanted */
 	T_EQ_INT(fld_vals__render(&vals, buf, 4), 20);
 	T_EQ_STR(buf, "10.");
+	/* a string cannot break the line it is printed on: control characters
+	 * escaped, every other byte kept */
+	vals.type = FLD_T_STR;
+	vals.n = 1;
+	v[0].str.s = "a\nb\r\tc\x01\x7f\xff)";
+	T_EQ_INT(fld_vals__render(&vals, buf, sizeof(buf)), 19);
+	T_EQ_STR(buf, "a\\nb\\r\\tc\\x01\\x7f\xff)");
+	v[0].str.s = "/etc/passwd";
+	fld_vals__render(&vals, buf, sizeof(buf));
+	T_EQ_STR(buf, "/etc/passwd");
 }
 
 T_TEST(test_nets)

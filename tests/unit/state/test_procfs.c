@@ -9,7 +9,9 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "t.h"
@@ -112,6 +114,55 @@ T_TEST(test_real_proc)
 	unlink(path);
 	proc_worker_unregister(w);
 	proc_table_destroy(t);
+}
+
+/* A real process whose name is hostile: it closes the parenthesis /proc's
+ * stat line puts it in, fakes the fields after it, and has a newline inside
+ * (prctl(PR_SET_NAME) takes any bytes but NUL, 15 at most). Seeding from
+ * the real /proc must give its name byte for byte and its true parent, not
+ * what the name pretends. */
+T_TEST(test_real_proc_hostile_name)
+{
+	static const char name[] = "x) R 1 9\n(y )";
+	struct proc_table *t = proc_table_new(NULL);
+	struct proc_worker *w = proc_worker_register(t);
+	struct proc_thread *thr;
+	const struct proc_image *img;
+	int go[2], ready[2];
+	char c = 0, got[64];
+	uint64_t ptid, tgid;
+	pid_t child;
+
+	T_CHECK(sizeof(name) - 1 <= 15);
+	T_CHECK(pipe(go) == 0 && pipe(ready) == 0);
+	child = fork();
+	if (child == 0) {
+		prctl(PR_SET_NAME, name);
+		if (write(ready[1], "r", 1) != 1 || read(go[0], &c, 1) < 0)
+			_exit(1);
+		_exit(0);
+	}
+	T_CHECK(child > 0);
+	T_EQ_INT(read(ready[0], &c, 1), 1);
+	T_EQ_INT(proc_state_load_tid(w, "/proc", (uint64_t)child), 0);
+	thr = proc_thread_lookup(w, (uint64_t)child);
+	img = thr ? proc_process_image(proc_thread_process(thr)) : NULL;
+	if (write(go[1], "g", 1) != 1)
+		c = 0;
+	waitpid(child, NULL, 0);
+	close(go[0]);
+	close(go[1]);
+	close(ready[0]);
+	close(ready[1]);
+	/* read what is to be checked, then free: a failed check returns */
+	snprintf(got, sizeof(got), "%s", img ? img->comm : "(not found)");
+	ptid = thr ? proc_process_ptid(proc_thread_process(thr)) : 0;
+	tgid = thr ? proc_process_tgid(proc_thread_process(thr)) : 0;
+	proc_worker_unregister(w);
+	proc_table_destroy(t);
+	T_EQ_STR(got, name);
+	T_EQ_INT(ptid, getpid());
+	T_EQ_INT(tgid, child);
 }
 
 /* ---- a fake tree ---- */
@@ -352,6 +403,7 @@ T_TEST(test_fake_tables)
 int main(void)
 {
 	T_RUN(test_real_proc);
+	T_RUN(test_real_proc_hostile_name);
 	T_RUN(test_fake_proc);
 	T_RUN(test_fake_tables);
 	return T_DONE();
