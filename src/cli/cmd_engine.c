@@ -710,6 +710,7 @@ int cmd_engine(int argc, char **argv)
 	sigset_t set;
 	char err[1024];
 	uint64_t next_stats = 0, next_drop;
+	bool started = false;
 	int rc;
 
 	if (ce_parse(argc, argv, &co) < 0)
@@ -805,6 +806,7 @@ int cmd_engine(int argc, char **argv)
 		rc = co.capture ? CLI_EXIT_BADINPUT : CLI_EXIT_FAIL;
 		goto out_stop;
 	}
+	started = true;
 	if (co.stats_interval > 0)
 		next_stats = r.t0_ns + (uint64_t)(co.stats_interval * 1e9);
 	next_drop = r.t0_ns + 1000000000ull;
@@ -848,7 +850,7 @@ out_stop:
 	out_metrics_stop(r.metrics);
 	r.metrics = NULL;
 	out_stop(r.out);
-	{
+	if (started) { /* a run that never started has nothing to sum up */
 		double el = (double)(ce_now() - r.t0_ns) / 1e9;
 
 		if (co.stats_interval > 0) {
