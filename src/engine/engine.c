@@ -93,7 +93,7 @@ struct eng {
 	bool reader_started;
 	_Atomic int reader_err;
 	char reader_msg[256];
-	char hostname[130];
+	char hostname[129]; /* as a capture's machine block holds it */
 	_Atomic uint64_t first_ts, last_ts, reader_events, oversize;
 	/* live */
 	struct prb *prb;
