@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cli/config.h"
+#include "lib/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -27,29 +28,14 @@ static void fuzz_err_ok(int rc, const char *err, size_t cap)
 		abort();
 }
 
-/* Whether @s holds only whole UTF-8 sequences (no overlong forms, no
- * surrogates, nothing past U+10FFFF). */
+/* Whether @s holds only whole, valid UTF-8 sequences. */
 static bool fuzz_utf8(const uint8_t *s, size_t n)
 {
-	size_t i = 0;
+	uint32_t cp;
 
-	while (i < n) {
-		uint32_t cp, len = s[i] < 0x80 ? 1 : (s[i] & 0xe0) == 0xc0 ? 2
-					: (s[i] & 0xf0) == 0xe0 ? 3 : (s[i] & 0xf8) == 0xf0 ? 4 : 0;
-		static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-
-		if (!len || i + len > n)
+	for (size_t i = 0, l; i < n; i += l)
+		if (!(l = utf8_seq(s + i, n - i, &cp)))
 			return false;
-		cp = len == 1 ? s[i] : s[i] & (0x3fu >> (len - 1));
-		for (uint32_t k = 1; k < len; k++) {
-			if ((s[i + k] & 0xc0) != 0x80)
-				return false;
-			cp = cp << 6 | (s[i + k] & 0x3f);
-		}
-		if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-			return false;
-		i += len;
-	}
 	return true;
 }
 

@@ -18,6 +18,7 @@
 #include <yaml.h>
 
 #include "cli/config.h"
+#include "lib/utf8.h"
 #include "rules/rules.h"
 
 enum cfg_type { CFG_T_BOOL, CFG_T_U32, CFG_T_U64, CFG_T_DBL, CFG_T_STR, CFG_T_STRS };
@@ -479,31 +480,6 @@ int cfg_check(struct cfg *c, char *err, size_t errlen)
 	return 0;
 }
 
-/* The code point of the UTF-8 sequence at @s (its length in *n), or -1
- * with *n = 1 for a byte that does not start a valid one (overlong forms,
- * surrogates and values past U+10FFFF included). */
-static long utf8_next(const unsigned char *s, size_t *n)
-{
-	static const long min[] = {0, 0, 0x80, 0x800, 0x10000};
-	long cp;
-	size_t len = *s < 0x80 ? 1 : (*s & 0xe0) == 0xc0 ? 2 : (*s & 0xf0) == 0xe0 ? 3
-				   : (*s & 0xf8) == 0xf0 ? 4 : 0;
-
-	*n = 1;
-	if (len == 0)
-		return -1;
-	cp = len == 1 ? *s : *s & (0x3f >> (len - 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < min[len] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*n = len;
-	return cp;
-}
-
 /* @s as a YAML double-quoted scalar. Characters YAML allows in a file go
  * as they are; '"', '\\' and the others are escaped (\xNN, \uNNNN), so
  * the output always loads. A byte that is not UTF-8 has no YAML spelling:
@@ -514,8 +490,12 @@ static void print_str(FILE *f, const char *str)
 
 	fputc('"', f);
 	while (*s) {
-		size_t n;
-		long cp = utf8_next(s, &n);
+		uint32_t u;
+		size_t n = utf8_seq(s, strlen((const char *)s), &u);
+		long cp = n ? (long)u : -1;
+
+		if (!n)
+			n = 1;
 
 		if (cp == '"' || cp == '\\')
 			fprintf(f, "\\%c", (int)cp);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/utf8.h"
 #include "output/output.h"
 #include "rules/rules.h"
 
@@ -141,29 +142,6 @@ static void fb_str(struct fmt_buf *b, const char *s)
 	fb_put(b, s, strlen(s));
 }
 
-/* The length of the valid UTF-8 sequence at @s (@n bytes left), or 0 (not
- * a valid one: a stray or truncated byte, an overlong form, a surrogate,
- * past U+10FFFF). */
-static size_t utf8_len(const unsigned char *s, size_t n)
-{
-	size_t len = (s[0] & 0xe0) == 0xc0 ? 2 : (s[0] & 0xf0) == 0xe0 ? 3
-		   : (s[0] & 0xf8) == 0xf0 ? 4 : 0;
-	uint32_t cp;
-
-	if (!len || len > n)
-		return 0;
-	cp = s[0] & (0x3fu >> (len - 1));
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if (cp < (len == 2 ? 0x80u : len == 3 ? 0x800u : 0x10000u) || cp > 0x10ffff ||
-	    (cp >= 0xd800 && cp <= 0xdfff))
-		return 0;
-	return len;
-}
-
 /* @s as a JSON string. JSON text must be UTF-8: a byte that is not part of
  * a valid sequence (a hostile file or process name may hold any) becomes
  * U+FFFD, so that the line stays parseable by every consumer. */
@@ -177,7 +155,8 @@ static void fb_json_str(struct fmt_buf *b, const char *s, size_t n)
 		char e[6];
 
 		if (c >= 0x80) {
-			size_t l = utf8_len((const unsigned char *)s + i, n - i);
+			uint32_t cp;
+			size_t l = utf8_seq((const unsigned char *)s + i, n - i, &cp);
 
 			if (l) {
 				fb_put(b, s + i, l);
