@@ -486,17 +486,16 @@ int cfg_check(struct cfg *c, char *err, size_t errlen)
  * it is written \xNN, which loads as the character U+00NN. */
 static void print_str(FILE *f, const char *str)
 {
-	const unsigned char *s = (const unsigned char *)str;
+	const unsigned char *s = (const unsigned char *)str, *end = s + strlen(str);
 
 	fputc('"', f);
-	while (*s) {
+	while (s < end) {
 		uint32_t u;
-		size_t n = utf8_seq(s, strlen((const char *)s), &u);
+		size_t n = utf8_seq(s, (size_t)(end - s), &u);
 		long cp = n ? (long)u : -1;
 
 		if (!n)
 			n = 1;
-
 		if (cp == '"' || cp == '\\')
 			fprintf(f, "\\%c", (int)cp);
 		else if (cp < 0)
