@@ -10,6 +10,8 @@
  * cgroups name those containers; and that a runtime that is absent, broken
  * or slow leaves the fields empty, says so once and never holds a worker.
  * The JSON reader and the HTTP scanner also get hostile input directly.
+ * Mounts: read from the inspect reply and from a capture's container
+ * event, within their bounds.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -47,11 +49,27 @@ static const char list_json[] =
 	"\",\"Created\":1714558000,\"State\":\"running\",\"Ports\":[],\"Mounts\":[]},"
 	"{\"Id\":\"not-a-container-id\",\"Names\":[\"/bogus\"]}]";
 
+/* Mounts as dockerd writes them: a bind of the host's /proc, the docker
+ * socket (writable), a named volume; the members peregrine does not use
+ * (Type, Name, Driver) in between. */
+#define MOUNTS_JSON                                                                     \
+	"[{\"Type\":\"bind\",\"Source\":\"/proc\",\"Destination\":\"/host/proc\","      \
+	"\"Mode\":\"ro\",\"RW\":false,\"Propagation\":\"rprivate\"},"                   \
+	"{\"Type\":\"bind\",\"Source\":\"/var/run/docker.sock\",\"Destination\":"       \
+	"\"/run/docker.sock\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"rslave\"},"   \
+	"{\"Type\":\"volume\",\"Name\":\"cache\",\"Source\":"                           \
+	"\"/var/lib/docker/volumes/cache/_data\",\"Destination\":\"/var/cache/nginx\"," \
+	"\"Driver\":\"local\",\"Mode\":\"z\",\"RW\":true,\"Propagation\":\"\"}]"
+#define MOUNTS_STR                                                                               \
+	"/proc:/host/proc:ro:false:rprivate,/var/run/docker.sock:/run/docker.sock::true:rslave," \
+	"/var/lib/docker/volumes/cache/_data:/var/cache/nginx:z:true:"
+
 static const char inspect1[] =
 	"{\"Id\":\"" ID1 "\",\"Created\":\"2024-05-01T10:20:29.5Z\",\"Name\":\"/web\","
 	"\"Image\":\"sha256:" IMG1 "\",\"State\":{\"Status\":\"running\",\"StartedAt\":"
 	"\"2024-05-01T10:20:30.123456789Z\"},\"HostConfig\":{\"Privileged\":true,"
-	"\"NetworkMode\":\"default\"},\"Config\":{\"Image\":\"docker.io/library/nginx:1.25\","
+	"\"NetworkMode\":\"default\"},\"Mounts\":" MOUNTS_JSON ","
+	"\"Config\":{\"Image\":\"docker.io/library/nginx:1.25\","
 	"\"Env\":[\"PATH=/usr/bin\"],\"Labels\":{}}}";
 
 /* started by image id: only the image API knows its names */
@@ -823,6 +841,139 @@ T_TEST(t_capture_event)
 	env_fini(&e);
 }
 
+/* ---- mounts ---------------------------------------------------------------- */
+
+/* Parse @doc (a JSON array) as a Mounts array; NULL when it gives none
+ * or is not JSON (which fails the test at the caller's next check). */
+static struct proc_ctr_mounts *mounts_of(const char *doc)
+{
+	struct proc_ctr_mounts *m = NULL;
+	struct ctr_json j;
+
+	if (ctr_json_parse(&j, doc, strlen(doc)) == 0 && ctr_mounts_read(&j, 0, &m))
+		m = NULL;
+	ctr_json_free(&j);
+	return m;
+}
+
+/* A Mounts array of @n mounts, the k-th with a source of @srclen bytes
+ * ("/s<k>" padded with 'x') and destination "/d<k>". Caller frees. */
+static char *mounts_doc(unsigned n, size_t srclen)
+{
+	size_t cap = 64 + n * (srclen + 96), len = 0;
+	char *d = malloc(cap);
+	unsigned k;
+
+	if (!d)
+		return NULL;
+	len += (size_t)snprintf(d + len, cap - len, "[");
+	for (k = 0; k < n; k++) {
+		size_t sl;
+
+		len += (size_t)snprintf(d + len, cap - len, "%s{\"Source\":\"", k ? "," : "");
+		sl = (size_t)snprintf(d + len, cap - len, "/s%u", k);
+		for (len += sl; sl < srclen; sl++)
+			d[len++] = 'x';
+		len += (size_t)snprintf(d + len, cap - len,
+					"\",\"Destination\":\"/d%u\",\"RW\":true}", k);
+	}
+	snprintf(d + len, cap - len, "]");
+	return d;
+}
+
+/* What the readers make of Mounts arrays, odd ones and ones past the bounds. */
+T_TEST(t_mounts_read)
+{
+	static const char odd[] =
+		"[1,{\"Source\":\"/a\\u00e9\\/b\",\"Destination\":\"/d\",\"RW\":\"yes\","
+		"\"Mode\":\"ro\"},null,{},{\"Source\":7,\"RW\":true,\"Propagation\":\"shared\"}]";
+	struct proc_ctr_mounts *m;
+	struct proc_ctr_info c;
+	char ref[80], err[256], *doc;
+	unsigned k;
+
+	/* the inspect reply */
+	T_EQ_INT(ctr_docker_inspect(inspect1, sizeof(inspect1) - 1, &c, ref, err, sizeof(err)), 0);
+	T_CHECK(c.mounts);
+	T_EQ_INT(c.mounts->n, 3);
+	T_EQ_INT(c.mounts->dropped, 0);
+	T_EQ_INT(c.mounts->refs, 1);
+	T_EQ_STR(c.mounts->m[0].source, "/proc");
+	T_EQ_STR(c.mounts->m[0].dest, "/host/proc");
+	T_EQ_STR(c.mounts->m[0].mode, "ro");
+	T_EQ_STR(c.mounts->m[0].propagation, "rprivate");
+	T_CHECK(!c.mounts->m[0].rdwr);
+	T_EQ_STR(c.mounts->m[1].mode, "");
+	T_CHECK(c.mounts->m[1].rdwr);
+	T_EQ_STR(c.mounts->m[2].source, "/var/lib/docker/volumes/cache/_data");
+	T_EQ_STR(c.mounts->m[2].propagation, "");
+	proc_ctr_info_fini(&c);
+	T_CHECK(!c.mounts);
+	proc_ctr_info_fini(&c); /* twice: nothing */
+	/* no Mounts, or not an array, or empty: none */
+	T_EQ_INT(ctr_docker_inspect(inspect2, sizeof(inspect2) - 1, &c, ref, err, sizeof(err)), 0);
+	T_CHECK(!c.mounts);
+	T_CHECK(!mounts_of("[]"));
+	T_CHECK(!mounts_of("{\"Source\":\"/x\"}"));
+	T_CHECK(!mounts_of("[1,\"x\",null]"));
+	/* non-objects skipped; escapes decoded; missing or mistyped members
+	 * empty, RW false unless the JSON true */
+	m = mounts_of(odd);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 3);
+	T_EQ_STR(m->m[0].source, "/a\xc3\xa9/b");
+	T_EQ_STR(m->m[0].dest, "/d");
+	T_EQ_STR(m->m[0].mode, "ro");
+	T_CHECK(!m->m[0].rdwr);
+	T_EQ_STR(m->m[1].source, "");
+	T_EQ_STR(m->m[1].dest, "");
+	T_EQ_STR(m->m[2].source, "");
+	T_EQ_STR(m->m[2].propagation, "shared");
+	T_CHECK(m->m[2].rdwr);
+	ctr_mounts_drop(m);
+	/* past PROC_CTR_MOUNTS_MAX: the first ones kept in order, the rest
+	 * counted */
+	doc = mounts_doc(PROC_CTR_MOUNTS_MAX + 36, 0);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, PROC_CTR_MOUNTS_MAX);
+	T_EQ_INT(m->dropped, 36);
+	for (k = 0; k < m->n; k++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "/d%u", k);
+		if (strcmp(m->m[k].dest, want))
+			T_FAIL("mount %u: dest %s", k, m->m[k].dest);
+	}
+	T_CHECK(m->size <= PROC_CTR_MOUNTS_BYTES);
+	ctr_mounts_drop(m);
+	/* past PROC_CTR_MOUNTS_BYTES: whole mounts only, up to the first that
+	 * does not fit; the small ones after it are not kept either (numbers
+	 * stay the runtime's) */
+	doc = mounts_doc(8, 3000);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 5);
+	T_EQ_INT(m->dropped, 3);
+	T_CHECK(m->size <= PROC_CTR_MOUNTS_BYTES);
+	T_EQ_INT(strlen(m->m[4].source), 3000);
+	T_EQ_STR(m->m[4].dest, "/d4");
+	ctr_mounts_drop(m);
+	/* one mount bigger than the bound: none kept, said */
+	doc = mounts_doc(2, PROC_CTR_MOUNTS_BYTES);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 0);
+	T_EQ_INT(m->dropped, 2);
+	ctr_mounts_drop(m);
+}
+
 int main(void)
 {
 	T_RUN(t_json);
@@ -831,6 +982,7 @@ int main(void)
 	T_RUN(t_image_split);
 	T_RUN(t_inspect_podman);
 	T_RUN(t_capture_event);
+	T_RUN(t_mounts_read);
 	T_RUN(t_client_content_length);
 	T_RUN(t_client_chunked);
 	T_RUN(t_client_absent);
