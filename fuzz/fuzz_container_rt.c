@@ -3,8 +3,9 @@
  * client reads from outside: a runtime's HTTP reply (scanned as it arrives,
  * every prefix, then with the peer's close; chunked bodies decoded in place)
  * and its JSON body given to the JSON reader and to every Docker API and
- * capture-event reader. Bad input must come back as an error, never a
- * crash, a read past the bytes given, a leak or unbounded memory.
+ * capture-event reader (their Mounts blocks read whole, then released).
+ * Bad input must come back as an error, never a crash, a read past the
+ * bytes given, a leak or unbounded memory.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -15,6 +16,21 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static volatile size_t sink;
+
+/* Read every string of a mounts block, which must hold its bounds. */
+static void mounts(const struct proc_ctr_info *c)
+{
+	const struct proc_ctr_mounts *m = c->mounts;
+	uint32_t i;
+
+	if (!m)
+		return;
+	if (m->refs != 1 || m->size > PROC_CTR_MOUNTS_BYTES || m->n > PROC_CTR_MOUNTS_MAX)
+		abort();
+	for (i = 0; i < m->n; i++)
+		sink += strlen(m->m[i].source) + strlen(m->m[i].dest) + strlen(m->m[i].mode) +
+			strlen(m->m[i].propagation) + m->m[i].rdwr;
+}
 
 static void readers(const char *s, size_t len)
 {
@@ -43,8 +59,12 @@ static void readers(const char *s, size_t len)
 	if (ctr_docker_inspect(s, len, &c, ref, err, sizeof(err)) == 0) {
 		ctr_docker_image(s, len, &c, err, sizeof(err));
 		sink += strlen(c.image_repo) + strlen(c.image_tag) + strlen(ref);
+		mounts(&c);
 	}
-	ctr_capture_json(s, len, &c, err, sizeof(err));
+	proc_ctr_info_fini(&c);
+	if (ctr_capture_json(s, len, &c, err, sizeof(err)) == 0)
+		mounts(&c);
+	proc_ctr_info_fini(&c);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -572,6 +572,17 @@ static void ce_summary(struct ce_run *r, double elapsed)
 			"Recorded %" PRIu64 " events to %s (%" PRIu64
 			" dropped by a full recorder queue, %" PRIu64 " written out of time order)\n",
 			es.record_written, r->record, es.record_drops, es.record_late);
+	{
+		struct proc_upd_stats us;
+
+		proc_upd_stats(eng_proc_table(r->eng), &us);
+		if (us.ctr_mounts_cut)
+			fprintf(stderr,
+				"Container events with more mounts than kept: %" PRIu64
+				" (each keeps its first mounts, at most %u in %u bytes; "
+				"container.mount* do not see the others)\n",
+				us.ctr_mounts_cut, PROC_CTR_MOUNTS_MAX, PROC_CTR_MOUNTS_BYTES);
+	}
 	if (es.nworkers > 1) {
 		struct proc_stats ps;
 

@@ -15,6 +15,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fnmatch.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -789,6 +790,98 @@ static bool ex_container(const struct fld_ctx *c, const struct proc_image *img, 
 	}
 }
 
+/* Append one mount as libs writes it: source:dest:mode:rdwr:propagation. */
+static void sb_mount(struct sb *b, const struct proc_ctr_mount *m)
+{
+	sb_str(b, m->source);
+	sb_put(b, ":", 1);
+	sb_str(b, m->dest);
+	sb_put(b, ":", 1);
+	sb_str(b, m->mode);
+	sb_put(b, m->rdwr ? ":true:" : ":false:", m->rdwr ? 6 : 7);
+	sb_str(b, m->propagation);
+}
+
+/* The mount @r selects: by number, or the first whose source (@by_dest:
+ * destination) matches the glob as libs' glob_match (fnmatch, no flags).
+ * The glob is copied into scratch to end it with a NUL. NULL: none. */
+static const struct proc_ctr_mount *mount_of(struct fld_worker *fw,
+					     const struct proc_ctr_mounts *ms,
+					     const struct fld_ref *r, bool by_dest)
+{
+	char *glob;
+	uint32_t i;
+
+	if (r->idx >= 0)
+		return (uint64_t)r->idx < ms->n ? &ms->m[r->idx] : NULL;
+	glob = fld_worker__scratch(fw, (size_t)r->key_len + 1);
+	if (!glob)
+		return NULL;
+	memcpy(glob, r->key, r->key_len);
+	glob[r->key_len] = '\0';
+	for (i = 0; i < ms->n; i++)
+		if (!fnmatch(glob, by_dest ? ms->m[i].dest : ms->m[i].source, 0))
+			return &ms->m[i];
+	return NULL;
+}
+
+/*
+ * container.mounts and container.mount*[N|GLOB], from the runtime's mounts
+ * in the container metadata cache. Absent on the host, for a container the
+ * cache does not know, and when no mount is selected; container.mounts of
+ * a known container without mounts is "". Worker thread; the entry and its
+ * mounts block stay valid until the worker's next quiescent state.
+ */
+static bool ex_ctr_mount(struct fld_worker *fw, const struct fld_ctx *c,
+			 const struct proc_image *img, const struct fld_ref *r, struct out *o)
+{
+	enum fld_id id = r->def->id;
+	const struct proc_ctr_mounts *ms;
+	const struct proc_ctr_mount *m;
+	const struct proc_ctr_info *ci;
+	struct sb b;
+	uint32_t i;
+
+	if (!img->container_id[0] || !c->pw)
+		return false;
+	ci = proc_ctr_lookup(c->pw, img->container_id);
+	if (!ci)
+		return false;
+	ms = ci->mounts;
+	if (id == FLD_CONTAINER_MOUNTS) {
+		sb_init(&b, fw);
+		for (i = 0; ms && i < ms->n; i++) {
+			if (i)
+				sb_put(&b, ",", 1);
+			sb_mount(&b, &ms->m[i]);
+		}
+		o->v->str.s = sb_done(&b, &o->v->str.len);
+		return true;
+	}
+	m = ms ? mount_of(fw, ms, r, id == FLD_CONTAINER_MOUNT_SOURCE) : NULL;
+	if (!m)
+		return false;
+	switch (id) {
+	case FLD_CONTAINER_MOUNT:
+		sb_init(&b, fw);
+		sb_mount(&b, m);
+		o->v->str.s = sb_done(&b, &o->v->str.len);
+		return true;
+	case FLD_CONTAINER_MOUNT_SOURCE:
+		return set_cstr(o, m->source);
+	case FLD_CONTAINER_MOUNT_DEST:
+		return set_cstr(o, m->dest);
+	case FLD_CONTAINER_MOUNT_MODE:
+		return set_cstr(o, m->mode);
+	case FLD_CONTAINER_MOUNT_RDWR:
+		return set_cstr(o, m->rdwr ? "true" : "false");
+	case FLD_CONTAINER_MOUNT_PROPAGATION:
+		return set_cstr(o, m->propagation);
+	default:
+		return false;
+	}
+}
+
 static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct fld_ref *r,
 		    struct out *o)
 {
@@ -1000,6 +1093,14 @@ static bool ex_proc(struct fld_worker *fw, const struct fld_ctx *c, const struct
 	case FLD_CONTAINER_PRIVILEGED:
 	case FLD_CONTAINER_START_TS:
 		return ex_container(c, img, id, o);
+	case FLD_CONTAINER_MOUNTS:
+	case FLD_CONTAINER_MOUNT:
+	case FLD_CONTAINER_MOUNT_SOURCE:
+	case FLD_CONTAINER_MOUNT_DEST:
+	case FLD_CONTAINER_MOUNT_MODE:
+	case FLD_CONTAINER_MOUNT_RDWR:
+	case FLD_CONTAINER_MOUNT_PROPAGATION:
+		return ex_ctr_mount(fw, c, img, r, o);
 	case FLD_CONTAINER_TYPE:
 		return set_cstr(o, proc_container_type_name(img->container_type));
 	default:

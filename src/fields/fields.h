@@ -23,13 +23,17 @@
  * Container fields: container.id and container.type come from the cgroups
  * in the process image ("host" outside a container). container.full_id,
  * name, image, image.id, image.repository, image.tag, image.digest,
- * privileged and start_ts come from the container metadata cache
+ * privileged, start_ts, mounts and mount*[N|GLOB] come from the container
+ * metadata cache
  * (src/state, proc_ctr_lookup), which the live engine's background client
  * fills from the Docker Engine API (docker or podman, see README's
  * container_engines.* keys) and replay fills from a capture's container
  * events. They are absent ("<NA>") while the runtime is unreachable or does
  * not know the container (CRI containers), and, as in libs, on the host
- * except container.name and container.full_id, which are "host" there.
+ * except container.name and container.full_id, which are "host" there. A
+ * mount field is also absent when no mount has the number or matches the
+ * glob (fnmatch(3) without flags, as libs: on the mount's source, except
+ * container.mount.source, which matches the destination).
  * Kubernetes fields (k8s.*) have no source: accepted, always absent.
  *
  * Thread safety: the registry is immutable data; a struct fld_worker belongs
@@ -85,6 +89,9 @@ enum fld_argk {
 	FLD_ARG_INDEX_OPT, /* optional number: proc.aname[2], or proc.aname = any ancestor */
 	FLD_ARG_KEY,	   /* required name or [N]: evt.arg.flags, evt.arg[0] */
 	FLD_ARG_KEY_OPT,   /* optional name: proc.env, proc.env[HOME] */
+	/* required [number] or [glob]: container.mount[0], container.mount[/proc*]
+	 * (idx >= 0, or key the glob; no .name form) */
+	FLD_ARG_INDEX_OR_GLOB,
 };
 
 /* Field flags, one bit each. */
@@ -413,6 +420,27 @@ enum fld_argk {
 	X(CONTAINER_PRIVILEGED, "container.privileged", BOOL, NONE, FLD_P,                            \
 	  "'true' for containers running as privileged, 'false' otherwise (docker and podman, "    \
 	  "from the container runtime).")                                                            \
+	X(CONTAINER_MOUNTS, "container.mounts", STR, NONE, FLD_P,                                     \
+	  "every mount of the container, each written 'source:dest:mode:rdwr:propagation', "       \
+	  "joined with ','; from the container runtime.")                                           \
+	X(CONTAINER_MOUNT, "container.mount", STR, INDEX_OR_GLOB, FLD_P,                              \
+	  "one mount, written 'source:dest:mode:rdwr:propagation': container.mount[0] is the "     \
+	  "first, container.mount[/var/run/*] the first whose source matches the glob.")             \
+	X(CONTAINER_MOUNT_SOURCE, "container.mount.source", STR, INDEX_OR_GLOB, FLD_P,                \
+	  "the source (host side) of a mount given by number or by a glob on its destination, "    \
+	  "e.g. container.mount.source[/host/proc].")                                                \
+	X(CONTAINER_MOUNT_DEST, "container.mount.dest", STR, INDEX_OR_GLOB, FLD_P,                    \
+	  "the destination (container side) of a mount given by number or by a glob on its "       \
+	  "source, e.g. container.mount.dest[/proc*].")                                              \
+	X(CONTAINER_MOUNT_MODE, "container.mount.mode", STR, INDEX_OR_GLOB, FLD_P,                    \
+	  "the mode of a mount given by number or by a glob on its source, as the runtime says "   \
+	  "it (e.g. ro, z, or empty).")                                                              \
+	X(CONTAINER_MOUNT_RDWR, "container.mount.rdwr", STR, INDEX_OR_GLOB, FLD_P,                    \
+	  "'true' when a mount given by number or by a glob on its source is writable, 'false' "   \
+	  "otherwise.")                                                                              \
+	X(CONTAINER_MOUNT_PROPAGATION, "container.mount.propagation", STR, INDEX_OR_GLOB, FLD_P,      \
+	  "the propagation of a mount given by number or by a glob on its source (e.g. "           \
+	  "rprivate).")                                                                              \
 	X(CONTAINER_START_TS, "container.start_ts", ABSTIME, NONE, FLD_P,                             \
 	  "Container start as epoch timestamp in nanoseconds (the runtime's State.StartedAt; libs "  \
 	  "uses the pid namespace init's start time).")                                             \

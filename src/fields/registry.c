@@ -188,6 +188,22 @@ int fld_resolve(const char *name, size_t name_len, const char *arg, size_t arg_l
 		out->key = key;
 		out->key_len = (uint32_t)key_len;
 		return 0;
+	case FLD_ARG_INDEX_OR_GLOB:
+		if (!has_arg) {
+			*msg = "this field requires a number or a path glob, e.g. [0] or [/proc*]";
+			return -EINVAL;
+		}
+		if (arg_len == 0) {
+			*msg = "empty field argument";
+			return -EINVAL;
+		}
+		out->has_arg = true;
+		out->idx = parse_index(arg, arg_len);
+		if (out->idx < 0) {
+			out->key = arg;
+			out->key_len = (uint32_t)arg_len;
+		}
+		return 0;
 	}
 	*msg = "bad field";
 	return -EINVAL;
@@ -381,6 +397,23 @@ static const struct fld_class fld_classes[] = {
 #undef FLD_X_
 };
 
+/* How --list-fields writes a field's argument. */
+static const char *arg_hint(enum fld_argk k)
+{
+	switch (k) {
+	case FLD_ARG_NONE:
+		return "";
+	case FLD_ARG_KEY:
+		return ".NAME|[N]";
+	case FLD_ARG_KEY_OPT:
+		return "[NAME]";
+	case FLD_ARG_INDEX_OR_GLOB:
+		return "[N|GLOB]";
+	default:
+		return "[N]";
+	}
+}
+
 static bool in_class(const struct fld_def *d, const char *prefix)
 {
 	size_t n = strlen(prefix);
@@ -437,9 +470,7 @@ void fld_list_print(void *file, bool verbose)
 
 			if (!in_class(d, fld_classes[c].prefix))
 				continue;
-			snprintf(name, sizeof(name), "%s%s", d->name,
-				 d->argk == FLD_ARG_NONE ? "" : (d->argk == FLD_ARG_KEY ? ".NAME|[N]" :
-						      d->argk == FLD_ARG_KEY_OPT ? "[NAME]" : "[N]"));
+			snprintf(name, sizeof(name), "%s%s", d->name, arg_hint(d->argk));
 			if (verbose)
 				fprintf(f, "%-30s(%s) ", name, fld_type__name(d->type));
 			else

@@ -4,11 +4,12 @@
  * asking Docker (or podman's Docker-compatible service) over a unix socket.
  *
  * The cgroup path gives a process's container id (container.c); everything
- * else a rule may ask about a container (name, image, privileged) only the
- * runtime knows. Asking it is slow (a socket round trip, milliseconds) and
- * may fail in every way outside input can, so workers never do: they read
- * an immutable snapshot (state.h, "container metadata", has the contract)
- * and a miss merely leaves the id in a request word for this file's thread.
+ * else a rule may ask about a container (name, image, privileged, mounts)
+ * only the runtime knows. Asking it is slow (a socket round trip,
+ * milliseconds) and may fail in every way outside input can, so workers
+ * never do: they read an immutable snapshot (state.h, "container metadata",
+ * has the contract) and a miss merely leaves the id in a request word for
+ * this file's thread.
  *
  * HOW IT WORKS
  *   worker: lookup(id) -> snapshot hit: the entry | miss: ctr_want = id (if 0)
@@ -16,7 +17,8 @@
  *     due = first run | periodic refresh | ctr_want set (rate-limited) |
  *           an unknown id's retry time
  *     refresh: per socket GET /containers/json; for each container not
- *       cached: GET /containers/<id>/json (name, image, privileged, start),
+ *       cached: GET /containers/<id>/json (name, image, privileged, start,
+ *       mounts: one block per container, shared by reference, see state.h),
  *       GET /images/<ref>/json when the digest or tag is not in the
  *       reference; drop containers not listed for a minute; the missed id,
  *       if still unknown, is cached as unknown and retried with a backoff
@@ -100,10 +102,131 @@ static const struct ctr_slot *snap_find(const struct ctr_snap *s, uint64_t key)
 	return NULL;
 }
 
+/* ---- mounts blocks (state.h: "Mounts vary in number and length") -------- */
+
+void ctr_mounts_hold(struct proc_ctr_mounts *m)
+{
+	if (m)
+		__atomic_add_fetch(&m->refs, 1, __ATOMIC_RELAXED);
+}
+
+void ctr_mounts_drop(struct proc_ctr_mounts *m)
+{
+	/* acq_rel: whoever frees sees every holder's use before its drop */
+	if (m && __atomic_sub_fetch(&m->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		proc_free_poisoned(m, m->size);
+}
+
+void proc_ctr_info_fini(struct proc_ctr_info *c)
+{
+	ctr_mounts_drop(c->mounts);
+	c->mounts = NULL;
+}
+
+static const char *const mount_keys[4] = {"Source", "Destination", "Mode", "Propagation"};
+
+/* Bytes mount object @e takes in a block: its record and its 4 strings. */
+static size_t mount_need(const struct ctr_json *j, int e)
+{
+	size_t need = sizeof(struct proc_ctr_mount);
+	unsigned i;
+
+	for (i = 0; i < 4; i++) {
+		long l = ctr_json_strlen(j, ctr_json_get(j, e, mount_keys[i]));
+
+		need += (size_t)(l > 0 ? l : 0) + 1;
+	}
+	return need;
+}
+
+/*
+ * Two passes over the array: the first counts the mounts and sizes those
+ * that fit the bounds, the second copies them into a block of exactly that
+ * size. Strings are decoded straight into the block.
+ */
+int ctr_mounts_read(const struct ctr_json *j, int arr, struct proc_ctr_mounts **out)
+{
+	size_t size = sizeof(struct proc_ctr_mounts), total = 0, kept = 0, k;
+	struct proc_ctr_mounts *b;
+	bool full = false;
+	uint32_t i, n;
+	char *p;
+	int e;
+
+	*out = NULL;
+	if (ctr_json_type(j, arr) != CTR_J_ARR)
+		return 0;
+	n = j->t[arr].n;
+	for (i = 0, e = arr + 1; i < n; i++, e = (int)j->t[e].next) {
+		size_t need;
+
+		if (ctr_json_type(j, e) != CTR_J_OBJ)
+			continue;
+		total++;
+		if (full)
+			continue;
+		need = mount_need(j, e);
+		if (kept == PROC_CTR_MOUNTS_MAX || size + need > PROC_CTR_MOUNTS_BYTES) {
+			full = true; /* this one and the rest: dropped, said by the caller */
+			continue;
+		}
+		size += need;
+		kept++;
+	}
+	if (!total)
+		return 0;
+	b = malloc(size);
+	if (!b)
+		return -ENOMEM;
+	b->refs = 1;
+	b->size = (uint32_t)size;
+	b->n = (uint32_t)kept;
+	b->dropped = (uint32_t)(total - kept);
+	p = (char *)&b->m[kept];
+	for (i = 0, k = 0, e = arr + 1; k < kept; i++, e = (int)j->t[e].next) {
+		struct proc_ctr_mount *m = &b->m[k];
+		const char **dst[4] = {&m->source, &m->dest, &m->mode, &m->propagation};
+		unsigned f;
+
+		if (ctr_json_type(j, e) != CTR_J_OBJ)
+			continue;
+		for (f = 0; f < 4; f++) {
+			int tok = ctr_json_get(j, e, mount_keys[f]);
+			long l = ctr_json_strlen(j, tok);
+
+			*dst[f] = p;
+			if (l > 0)
+				ctr_json_str(j, tok, p, (size_t)l + 1);
+			else
+				*p = '\0';
+			p += (l > 0 ? l : 0) + 1;
+		}
+		m->rdwr = ctr_json_bool(j, ctr_json_get(j, e, "RW")) == 1;
+		k++;
+	}
+	*out = b;
+	return 0;
+}
+
+/* ---- the cache, continued ------------------------------------------------ */
+
+/* Free a snapshot nobody reads any more, and its references to mounts. */
+static void snap_free(struct ctr_snap *s)
+{
+	uint32_t i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->cap; i++)
+		if (s->slots[i].key)
+			ctr_mounts_drop(s->slots[i].info.mounts);
+	free(s);
+}
+
 static void snap_free_cb(struct rcu_head *head)
 {
 	TSAN_GP();
-	free(caa_container_of(head, struct ctr_snap, rcu));
+	snap_free(caa_container_of(head, struct ctr_snap, rcu));
 }
 
 static struct ctr_snap *snap_new(size_t n)
@@ -126,8 +249,13 @@ static void snap_put(struct ctr_snap *s, uint64_t key, uint32_t flags,
 
 	while (s->slots[i].key && s->slots[i].key != key)
 		i = (i + 1) & (s->cap - 1);
+	/* this snapshot's reference: taken before the replaced one goes (the
+	 * same block, maybe), which an older snapshot still holds anyway */
+	ctr_mounts_hold(info->mounts);
 	if (!s->slots[i].key)
 		s->n++;
+	else
+		ctr_mounts_drop(s->slots[i].info.mounts);
 	s->slots[i].key = key;
 	s->slots[i].flags = flags;
 	s->slots[i].info = *info;
@@ -198,7 +326,7 @@ int proc_ctr_put(struct proc_table *t, const struct proc_ctr_info *c, size_t n)
 
 void proc_ctr_free_all(struct proc_table *t)
 {
-	free(t->ctr);
+	snap_free(t->ctr);
 	t->ctr = NULL;
 }
 
@@ -761,6 +889,9 @@ int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c, ch
 	ctr_json_str(&j, ctr_json_get(&j, ctr_json_get(&j, 0, "State"), "StartedAt"), when,
 		     sizeof(when));
 	c->start_ts = ctr_parse_time(when);
+	rc = ctr_mounts_read(&j, ctr_json_get(&j, 0, "Mounts"), &c->mounts);
+	if (rc)
+		seterr(err, errlen, "reply: Mounts", strerror(-rc));
 out:
 	ctr_json_free(&j);
 	return rc;
@@ -879,6 +1010,9 @@ int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *e
 	pv = ctr_json_bool(&j, ctr_json_get(&j, o, "privileged"));
 	if (pv >= 0 && c->type != PROC_CT_HOST)
 		c->privileged = (int8_t)pv;
+	rc = ctr_mounts_read(&j, ctr_json_get(&j, o, "Mounts"), &c->mounts);
+	if (rc)
+		seterr(err, errlen, "container event: Mounts", strerror(-rc));
 out:
 	ctr_json_free(&j);
 	return rc;
@@ -961,6 +1095,7 @@ static struct ctr_ent *ent_add(struct proc_ctr_client *c, uint64_t key)
 
 static void ent_del(struct proc_ctr_client *c, size_t i)
 {
+	proc_ctr_info_fini(&c->ents[i].info);
 	c->ents[i] = c->ents[--c->n];
 }
 
@@ -1036,6 +1171,13 @@ static int fetch_one(struct proc_ctr_client *c, unsigned s, const struct ctr_lis
 	if (!info->name[0])
 		cpyz(info->name, sizeof(info->name), l->name);
 	info->type = c->o.sockets[s].type;
+	if (info->mounts && info->mounts->dropped)
+		ctr_log(c,
+			"container %s (%s): %u of its %u mounts kept (at most %u, in %u bytes); "
+			"container.mount* do not see the others",
+			info->id, info->name, info->mounts->n,
+			info->mounts->n + info->mounts->dropped, PROC_CTR_MOUNTS_MAX,
+			PROC_CTR_MOUNTS_BYTES);
 	return 0;
 }
 
@@ -1086,8 +1228,12 @@ static bool refresh_socket(struct proc_ctr_client *c, unsigned s, uint64_t now)
 		if (fetch_one(c, s, l, &info) < 0)
 			continue;
 		e = ent_add(c, key);
-		if (!e)
+		if (!e) {
+			proc_ctr_info_fini(&info);
 			break;
+		}
+		/* an unknown id's entry had no mounts; info's reference moves in */
+		proc_ctr_info_fini(&e->info);
 		e->info = info;
 		e->flags = 0;
 		e->seen_ms = now;
@@ -1227,6 +1373,10 @@ static void *client_main(void *arg)
 
 static void client_free(struct proc_ctr_client *c)
 {
+	size_t i;
+
+	for (i = 0; i < c->n; i++)
+		proc_ctr_info_fini(&c->ents[i].info);
 	free(c->ents);
 	free(c->listed);
 	free(c->buf.p);

@@ -65,6 +65,9 @@ enum ctr_jtype ctr_json_type(const struct ctr_json *j, int tok);
  * a UTF-8 character boundary). Returns the decoded length stored, or -1 when
  * @tok is not a string (out is then ""). */
 int ctr_json_str(const struct ctr_json *j, int tok, char *out, size_t cap);
+/* The decoded length of string @tok (what ctr_json_str stores given the
+ * room), or -1 when @tok is not a string. */
+long ctr_json_strlen(const struct ctr_json *j, int tok);
 /* 1 / 0 for true / false, -1 otherwise. */
 int ctr_json_bool(const struct ctr_json *j, int tok);
 /* An integer number; 0 or -EINVAL (not an integer, or out of range). */
@@ -111,8 +114,10 @@ int ctr_docker_list(const char *body, size_t len, struct ctr_listed *out, size_t
 /*
  * GET /containers/<id>/json into c (id, full_id, name, image, image_id,
  * repository/tag/digest split from the image reference, privileged,
- * start_ts). *image_ref gets what to ask /images/<ref>/json for when the
- * image's digest or tag is not known yet ("" = nothing to ask). 0 / -EINVAL.
+ * start_ts, Mounts). *image_ref gets what to ask /images/<ref>/json for when
+ * the image's digest or tag is not known yet ("" = nothing to ask). 0 /
+ * -EINVAL / -ENOMEM (the mounts block). On 0, c->mounts may hold a
+ * reference: proc_ctr_info_fini(c) when done; on error it is NULL.
  */
 int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c, char image_ref[80],
 		       char *err, size_t errlen);
@@ -121,8 +126,27 @@ int ctr_docker_inspect(const char *body, size_t len, struct proc_ctr_info *c, ch
 int ctr_docker_image(const char *body, size_t len, struct proc_ctr_info *c, char *err,
 		     size_t errlen);
 /* A capture's container event JSON (libs' container_to_json: {"container":
- * {"id", "name", "image", ...}}). 0 / -EINVAL. */
+ * {"id", "name", "image", ..., "Mounts"}}). 0 / -EINVAL / -ENOMEM; c->mounts
+ * as for ctr_docker_inspect. */
 int ctr_capture_json(const char *s, size_t len, struct proc_ctr_info *c, char *err, size_t errlen);
+
+/*
+ * A "Mounts" array (token @arr of j; Docker's inspect reply and libs'
+ * container JSON carry the same objects: Source, Destination, Mode, RW,
+ * Propagation) as one new block with one reference, in *out; NULL when
+ * @arr is not an array or holds no object. Elements that are not objects
+ * are skipped; a missing or non-string member is "", a missing or non-bool
+ * RW false. The bounds (state.h, PROC_CTR_MOUNTS_*) keep the first mounts
+ * and count the rest in dropped. 0 / -ENOMEM (*out NULL). Any thread.
+ */
+int ctr_mounts_read(const struct ctr_json *j, int arr, struct proc_ctr_mounts **out);
+
+/* Take one more reference to @m (NULL: nothing). Writers only: the
+ * reference count is never touched by workers. */
+void ctr_mounts_hold(struct proc_ctr_mounts *m);
+/* Drop one; the last frees the block (poisoned when proc_config.poison).
+ * NULL: nothing. */
+void ctr_mounts_drop(struct proc_ctr_mounts *m);
 
 /* enum proc_container_type of libs' sinsp_container_type number (the
  * "type" of capture container events); PROC_CT_HOST for the others. */

@@ -290,11 +290,14 @@ enum ctr_jtype ctr_json_type(const struct ctr_json *j, int tok)
 	return (enum ctr_jtype)j->t[tok].type;
 }
 
-/* Decode raw string bytes (escapes) into out; returns the length stored. */
+/* Decode raw string bytes (escapes) into out; returns the length stored.
+ * out == NULL: store nothing, return the whole decoded length. */
 static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;
 
+	if (!out)
+		cap = SIZE_MAX;
 	if (!cap)
 		return 0;
 	while (i < len) {
@@ -357,10 +360,12 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 		}
 		if (o + n > cap - 1)
 			break; /* whole characters only */
-		memcpy(out + o, buf, n);
+		if (out)
+			memcpy(out + o, buf, n);
 		o += n;
 	}
-	out[o] = '\0';
+	if (out)
+		out[o] = '\0';
 	return o;
 }
 
@@ -371,6 +376,13 @@ int ctr_json_str(const struct ctr_json *j, int tok, char *out, size_t cap)
 	if (ctr_json_type(j, tok) != CTR_J_STR)
 		return -1;
 	return (int)json_unescape(j->s + j->t[tok].start, j->t[tok].len, out, cap);
+}
+
+long ctr_json_strlen(const struct ctr_json *j, int tok)
+{
+	if (ctr_json_type(j, tok) != CTR_J_STR)
+		return -1;
+	return (long)json_unescape(j->s + j->t[tok].start, j->t[tok].len, NULL, 0);
 }
 
 int ctr_json_get(const struct ctr_json *j, int obj, const char *key)

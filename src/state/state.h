@@ -679,11 +679,12 @@ const char *proc_container_type_name(int type);
 
 /* ---- container metadata (container_rt.c) ---------------------------------
  *
- * container.name, container.image* and container.privileged come from the
- * container runtime (Docker Engine API, or podman's compatible service, on
- * a unix socket), or on replay from a capture's container events. They are
- * kept in a cache keyed by the short container id, published like the
- * users table: an immutable snapshot behind one pointer.
+ * container.name, container.image*, container.privileged and the mounts
+ * (container.mount*) come from the container runtime (Docker Engine API, or
+ * podman's compatible service, on a unix socket), or on replay from a
+ * capture's container events. They are kept in a cache keyed by the short
+ * container id, published like the users table: an immutable snapshot
+ * behind one pointer.
  *
  * Contract:
  * - Workers (registered, online) call proc_ctr_lookup: one acquire load and
@@ -709,26 +710,72 @@ const char *proc_container_type_name(int type);
  *   A capture's container event is applied by the worker that owns it (its
  *   tid is -1); libs writes them before the events of their containers, but
  *   a multi-worker replay does not wait for it.
+ * - Mounts vary in number and length, so an entry does not hold them inline
+ *   but points at one immutable block (struct proc_ctr_mounts) made when
+ *   the runtime's reply or the capture event is read. Every snapshot that
+ *   holds the entry holds a reference to the block, dropped when that
+ *   snapshot is freed after its grace period; the client's own copy and a
+ *   caller's struct proc_ctr_info hold one too. So a worker that found the
+ *   entry may read its mounts until its next quiescent state, as the rest
+ *   of the entry, and the block is freed once nothing can reach it.
+ *   Bounds: PROC_CTR_MOUNTS_MAX mounts and PROC_CTR_MOUNTS_BYTES bytes per
+ *   container (the block, records and strings): at most 4096 x 16 KiB =
+ *   64 MiB for a full cache, about 1 KiB for a usual container. A list
+ *   past them keeps its first mounts, in the runtime's order, up to the
+ *   first that does not fit (none is cut in the middle), counts the others
+ *   in `dropped` and is reported: live, once per container through the log
+ *   callback; on replay, in the update counter ctr_mounts_cut, which the
+ *   summary prints.
  */
 
-#define PROC_CTR_STR_MAX     256u  /* name, image, repository */
-#define PROC_CTR_MAX	     4096u /* containers (and unknown ids) cached */
-#define PROC_CTR_MAX_SOCKETS 8u
+#define PROC_CTR_STR_MAX      256u  /* name, image, repository */
+#define PROC_CTR_MAX	      4096u /* containers (and unknown ids) cached */
+#define PROC_CTR_MAX_SOCKETS  8u
+#define PROC_CTR_MOUNTS_MAX   64u    /* mounts kept per container */
+#define PROC_CTR_MOUNTS_BYTES 16384u /* bytes of one container's mounts block */
+
+/* One mount of a container as the runtime reports it (Docker's "Mounts"). */
+struct proc_ctr_mount {
+	const char *source;	 /* host path or volume path ("" when not said) */
+	const char *dest;	 /* path in the container */
+	const char *mode;	 /* as given: "", "ro", "z", "rw,Z", ... */
+	const char *propagation; /* "rprivate", "", ... */
+	bool rdwr;		 /* RW: mounted writable */
+};
+
+/* A container's mounts: one allocation, the records then their strings;
+ * immutable once made. Workers only read n, dropped and m[]. */
+struct proc_ctr_mounts {
+	uint32_t refs;		   /* holders (see above); changed by writers only */
+	uint32_t size;		   /* bytes of this block */
+	uint32_t n;		   /* mounts kept, in the runtime's order */
+	uint32_t dropped;	   /* mounts past the bounds, not kept */
+	struct proc_ctr_mount m[]; /* n of them */
+};
 
 /* What the cache knows about one container. Strings are "" when unknown. */
 struct proc_ctr_info {
 	char id[PROC_CONTAINER_ID_LEN + 1]; /* the short id: the cache key */
 	char full_id[72];
-	char name[PROC_CTR_STR_MAX];	    /* without docker's leading '/' */
-	char image[PROC_CTR_STR_MAX];	    /* as the container was created (Config.Image) */
-	char image_id[80];		    /* hex digits, without "sha256:" */
-	char image_repo[PROC_CTR_STR_MAX];  /* "docker.io/library/nginx", host part kept */
-	char image_tag[128];		    /* "latest" when the reference has none */
-	char image_digest[80];		    /* "sha256:..." (registry digest) */
-	uint64_t start_ts;		    /* ns since the epoch (State.StartedAt); 0 = unknown */
-	int8_t privileged;		    /* 1, 0, -1 = unknown */
-	uint8_t type;			    /* enum proc_container_type of its source */
+	char name[PROC_CTR_STR_MAX];	   /* without docker's leading '/' */
+	char image[PROC_CTR_STR_MAX];	   /* as the container was created (Config.Image) */
+	char image_id[80];		   /* hex digits, without "sha256:" */
+	char image_repo[PROC_CTR_STR_MAX]; /* "docker.io/library/nginx", host part kept */
+	char image_tag[128];		   /* "latest" when the reference has none */
+	char image_digest[80];		   /* "sha256:..." (registry digest) */
+	uint64_t start_ts;		   /* ns since the epoch (State.StartedAt); 0 = unknown */
+	int8_t privileged;		   /* 1, 0, -1 = unknown */
+	uint8_t type;			   /* enum proc_container_type of its source */
+	/* NULL: no mounts, or the source did not say (the old container event);
+	 * else one reference, owned by whoever owns this struct */
+	struct proc_ctr_mounts *mounts;
 };
+
+/* Drop @c's reference to its mounts (NULL after). For the struct
+ * proc_ctr_info a reader (ctr_docker_inspect, ctr_capture_json) filled, once
+ * the caller is done with it (after proc_ctr_put, which takes its own).
+ * Accepts mounts == NULL. Any thread. */
+void proc_ctr_info_fini(struct proc_ctr_info *c);
 
 /*
  * The cached metadata of container @id (a short id, as proc_image's
@@ -740,9 +787,11 @@ const struct proc_ctr_info *proc_ctr_lookup(struct proc_worker *w, const char *i
 
 /*
  * Add or replace entries (keyed by their id; entries whose id is not 12
- * hex digits are skipped). A registered, online thread (a worker: the old
- * snapshot goes to call_rcu), serialised internally. 0, -ENOMEM, -ENOSPC
- * (the cache holds PROC_CTR_MAX entries; the rest are dropped).
+ * hex digits are skipped). The cache takes its own reference to each
+ * entry's mounts; the caller keeps (and later drops) its own. A
+ * registered, online thread (a worker: the old snapshot goes to call_rcu),
+ * serialised internally. 0, -ENOMEM, -ENOSPC (the cache holds PROC_CTR_MAX
+ * entries; the rest are dropped).
  */
 int proc_ctr_put(struct proc_table *t, const struct proc_ctr_info *c, size_t n);
 
@@ -996,7 +1045,8 @@ uint32_t proc_openflags_to_ppm(uint32_t flags);
 	X(procfs_errors, "malformed or vanished /proc entries")                               \
 	X(procfs_loads, "unknown tids read from /proc on demand")                              \
 	X(procfs_fd_loads, "live: fds a fork across partitions inherited, read from /proc on use") \
-	X(procfs_fd_misses, "live: such an fd not in /proc (not inherited, or the process is gone)")
+	X(procfs_fd_misses, "live: such an fd not in /proc (not inherited, or the process is gone)") \
+	X(ctr_mounts_cut, "capture container events with more mounts than PROC_CTR_MOUNTS_MAX/_BYTES keep")
 
 struct proc_upd_stats {
 #define PROC_UPD_FIELD(name, desc) uint64_t name;

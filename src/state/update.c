@@ -1537,14 +1537,16 @@ static int on_group_added(struct proc_worker *w, const struct evt *ev)
 /*
  * A capture's container metadata (libs writes one event per known container
  * when a capture starts, and one when a container appears): the JSON events
- * carry what libs knew, the old "container" event id, type, name and image.
- * Any worker that applies one adds it to the shared cache; rare, so the copy
- * of the cache it costs does not matter.
+ * carry what libs knew (mounts included), the old "container" event id,
+ * type, name and image. Any worker that applies one adds it to the shared
+ * cache; rare, so the copy of the cache it costs does not matter. Mounts
+ * past the bounds are counted (ctr_mounts_cut), and the summary says so.
  */
 static int on_container(struct proc_worker *w, const struct evt *ev)
 {
 	struct proc_ctr_info ci;
 	size_t len;
+	int rc;
 
 	if (ev->hdr->type == EVT_CONTAINER_E) {
 		memset(&ci, 0, sizeof(ci));
@@ -1559,14 +1561,23 @@ static int on_container(struct proc_worker *w, const struct evt *ev)
 		len = ev->plen[0];
 		while (len && !ev->param[0][len - 1])
 			len--;
-		if (ctr_capture_json((const char *)ev->param[0], len, &ci, NULL, 0) < 0) {
+		rc = ctr_capture_json((const char *)ev->param[0], len, &ci, NULL, 0);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0) {
 			UPD_INC(w, ev_bad_params);
 			return -EINVAL;
 		}
 	}
-	if (strlen(ci.id) != PROC_CONTAINER_ID_LEN)
+	if (strlen(ci.id) != PROC_CONTAINER_ID_LEN) {
+		proc_ctr_info_fini(&ci);
 		return -EINVAL;
-	return proc_ctr_put(w->t, &ci, 1);
+	}
+	if (ci.mounts && ci.mounts->dropped)
+		UPD_INC(w, ctr_mounts_cut);
+	rc = proc_ctr_put(w->t, &ci, 1);
+	proc_ctr_info_fini(&ci);
+	return rc;
 }
 
 static bool is_clone_exit(uint16_t t)

@@ -12,6 +12,8 @@
  *   proc tid=100 pid=100 ptid=1 comm=bash exe=bash exepath=/usr/bin/bash
  *        cwd=/root args="-c\0x" uid=0 gid=0 tty=0 cgroups="cpuset=/docker/ID"
  *   evt TID NAME key=value...      an exit event of syscall NAME (current layout)
+ *   evt TID NAME> key=value...     its enter event; `evt -1 container> json="..."`
+ *                                  is a capture's container event (libs' JSON)
  *   expect "RULE" COUNT            read by the shell test, ignored here
  *
  * An evt line names parameters of the event table entry; unnamed ones are left
@@ -389,10 +391,14 @@ static int scn_evt(struct scn *s, struct scn_tok *tok, int n)
 	struct evt_hdr h;
 	size_t dlen = 0, off;
 	int type, rc;
+	bool enter;
 
 	if (n < 3 || tok[1].key || tok[2].key)
 		return scn_err(s, "expected: evt TID NAME key=value...", NULL);
-	type = evt_type_by_name(tok[2].val, false);
+	enter = tok[2].len > 1 && tok[2].val[tok[2].len - 1] == '>';
+	if (enter)
+		tok[2].val[tok[2].len - 1] = '\0';
+	type = evt_type_by_name(tok[2].val, enter);
 	inf = type < 0 ? NULL : evt_info((uint16_t)type);
 	if (!inf)
 		return scn_err(s, "unknown event", tok[2].val);

@@ -44,6 +44,39 @@ T_TEST(test_resolve)
 	T_EQ_INT(r.key_len, 5);
 }
 
+/* container.mount*: a required [number] or [glob], no .name form. */
+T_TEST(test_resolve_mounts)
+{
+	static const char *const fields[] = { "container.mount", "container.mount.source",
+					      "container.mount.dest", "container.mount.mode",
+					      "container.mount.rdwr", "container.mount.propagation" };
+	struct fld_ref r;
+	const char *msg;
+	size_t i;
+
+	for (i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		const char *f = fields[i];
+
+		T_EQ_INT(fld_resolve(f, strlen(f), "2", 1, true, &r, &msg), 0);
+		T_EQ_STR(r.def->name, f);
+		T_EQ_INT(r.idx, 2);
+		T_CHECK(!r.key);
+		T_EQ_INT(fld_resolve(f, strlen(f), "/proc*", 6, true, &r, &msg), 0);
+		T_EQ_INT(r.idx, -1);
+		T_EQ_INT(r.key_len, 6);
+		T_CHECK(!memcmp(r.key, "/proc*", 6));
+		T_EQ_INT(resolve(f, NULL), -EINVAL);
+		T_EQ_INT(resolve(f, ""), -EINVAL);
+	}
+	T_EQ_INT(fld_resolve("container.mount", 15, NULL, 0, false, &r, &msg), -EINVAL);
+	T_CHECK(strstr(msg, "[/proc*]"));
+	T_EQ_INT(resolve("container.mounts", NULL), 0);
+	T_EQ_INT(resolve("container.mounts", "0"), -EINVAL);
+	/* not a keyed field: a dotted suffix is not its argument */
+	T_EQ_INT(resolve("container.mount.bogus", NULL), -ENOENT);
+	T_EQ_INT(resolve("container.mount.dest.x", NULL), -ENOENT);
+}
+
 T_TEST(test_render)
 {
 	struct fld_value v[2];
@@ -113,6 +146,7 @@ T_TEST(test_registry_unique)
 int main(void)
 {
 	T_RUN(test_resolve);
+	T_RUN(test_resolve_mounts);
 	T_RUN(test_render);
 	T_RUN(test_nets);
 	T_RUN(test_registry_unique);

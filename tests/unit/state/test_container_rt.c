@@ -10,6 +10,10 @@
  * cgroups name those containers; and that a runtime that is absent, broken
  * or slow leaves the fields empty, says so once and never holds a worker.
  * The JSON reader and the HTTP scanner also get hostile input directly.
+ * Mounts: read from the inspect reply and from a capture's container
+ * event, within their bounds, and the container.mount* fields (by number,
+ * by glob on the source or on the destination, absent where libs is) and
+ * conditions on them.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -23,6 +27,8 @@
 
 #include "t.h"
 #include "fields/fields.h"
+#include "rules/diag.h"
+#include "rules/ruleset.h"
 #include "state/ctr_int.h"
 #include "state/state.h"
 #include "state_test_util.h"
@@ -47,11 +53,27 @@ static const char list_json[] =
 	"\",\"Created\":1714558000,\"State\":\"running\",\"Ports\":[],\"Mounts\":[]},"
 	"{\"Id\":\"not-a-container-id\",\"Names\":[\"/bogus\"]}]";
 
+/* Mounts as dockerd writes them: a bind of the host's /proc, the docker
+ * socket (writable), a named volume; the members peregrine does not use
+ * (Type, Name, Driver) in between. */
+#define MOUNTS_JSON                                                                     \
+	"[{\"Type\":\"bind\",\"Source\":\"/proc\",\"Destination\":\"/host/proc\","      \
+	"\"Mode\":\"ro\",\"RW\":false,\"Propagation\":\"rprivate\"},"                   \
+	"{\"Type\":\"bind\",\"Source\":\"/var/run/docker.sock\",\"Destination\":"       \
+	"\"/run/docker.sock\",\"Mode\":\"\",\"RW\":true,\"Propagation\":\"rslave\"},"   \
+	"{\"Type\":\"volume\",\"Name\":\"cache\",\"Source\":"                           \
+	"\"/var/lib/docker/volumes/cache/_data\",\"Destination\":\"/var/cache/nginx\"," \
+	"\"Driver\":\"local\",\"Mode\":\"z\",\"RW\":true,\"Propagation\":\"\"}]"
+#define MOUNTS_STR                                                                               \
+	"/proc:/host/proc:ro:false:rprivate,/var/run/docker.sock:/run/docker.sock::true:rslave," \
+	"/var/lib/docker/volumes/cache/_data:/var/cache/nginx:z:true:"
+
 static const char inspect1[] =
 	"{\"Id\":\"" ID1 "\",\"Created\":\"2024-05-01T10:20:29.5Z\",\"Name\":\"/web\","
 	"\"Image\":\"sha256:" IMG1 "\",\"State\":{\"Status\":\"running\",\"StartedAt\":"
 	"\"2024-05-01T10:20:30.123456789Z\"},\"HostConfig\":{\"Privileged\":true,"
-	"\"NetworkMode\":\"default\"},\"Config\":{\"Image\":\"docker.io/library/nginx:1.25\","
+	"\"NetworkMode\":\"default\"},\"Mounts\":" MOUNTS_JSON ","
+	"\"Config\":{\"Image\":\"docker.io/library/nginx:1.25\","
 	"\"Env\":[\"PATH=/usr/bin\"],\"Labels\":{}}}";
 
 /* started by image id: only the image API knows its names */
@@ -73,16 +95,17 @@ struct fake {
 	int lfd;
 	pthread_t th;
 	enum fake_mode mode;
+	const char *inspect1; /* web's inspect reply; NULL = inspect1 */
 	atomic_int stop;
 	atomic_int requests;
 };
 
-static const char *reply_for(const char *url)
+static const char *reply_for(const struct fake *f, const char *url)
 {
 	if (!strcmp(url, "/containers/json"))
 		return list_json;
 	if (!strcmp(url, "/containers/" ID1 "/json"))
-		return inspect1;
+		return f->inspect1 ? f->inspect1 : inspect1;
 	if (!strcmp(url, "/containers/" ID2 "/json"))
 		return inspect2;
 	if (!strcmp(url, "/images/" IMG1 "/json"))
@@ -140,7 +163,7 @@ static void serve(struct fake *f, int fd)
 	atomic_fetch_add(&f->requests, 1);
 	if (sscanf(req, "GET %511s HTTP/1.1", url) != 1)
 		return;
-	body = reply_for(url);
+	body = reply_for(f, url);
 	switch (f->mode) {
 	case FAKE_SILENT:
 		hold(f, fd);
@@ -205,12 +228,13 @@ static void *fake_main(void *arg)
 	return NULL;
 }
 
-static int fake_start(struct fake *f, enum fake_mode mode)
+static int fake_start2(struct fake *f, enum fake_mode mode, const char *web_inspect)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
 
 	memset(f, 0, sizeof(*f));
 	f->mode = mode;
+	f->inspect1 = web_inspect;
 	snprintf(f->dir, sizeof(f->dir), "/tmp/pg_ctr_XXXXXX");
 	if (!mkdtemp(f->dir))
 		return -1;
@@ -221,6 +245,11 @@ static int fake_start(struct fake *f, enum fake_mode mode)
 	    listen(f->lfd, 8) < 0)
 		return -1;
 	return pthread_create(&f->th, NULL, fake_main, f) ? -1 : 0;
+}
+
+static int fake_start(struct fake *f, enum fake_mode mode)
+{
+	return fake_start2(f, mode, NULL);
 }
 
 static void fake_stop(struct fake *f)
@@ -277,14 +306,19 @@ struct env {
 	struct logcap log;
 };
 
-static int env_init(struct env *e)
+static int env_init_cfg(struct env *e, const struct proc_config *cfg)
 {
 	memset(e, 0, sizeof(*e));
 	pthread_mutex_init(&e->log.lock, NULL);
-	e->t = proc_table_new(NULL);
+	e->t = proc_table_new(cfg);
 	e->w = e->t ? proc_worker_register(e->t) : NULL;
 	e->fw = fld_worker_new(1, 0);
 	return e->w && e->fw ? 0 : -1;
+}
+
+static int env_init(struct env *e)
+{
+	return env_init_cfg(e, NULL);
 }
 
 static void env_fini(struct env *e)
@@ -308,29 +342,66 @@ static int env_proc(struct env *e, uint64_t tid, const char *cg)
 	return proc_thread_clone(e->w, &s, &thr);
 }
 
-/* The rendered value of @field for an event of thread @tid. */
-static const char *fx(struct env *e, uint64_t tid, const char *field, char *buf, size_t cap)
+/* A close exit of thread @tid in e->c, as a worker would evaluate it. */
+static bool env_event(struct env *e, uint64_t tid)
 {
 	struct proc_thread *thr = proc_thread_lookup(e->w, tid);
-	struct fld_ref r;
-	const char *msg;
 
-	if (fld_resolve(field, strlen(field), NULL, 0, false, &r, &msg))
-		return "(no such field)";
 	evb_begin(&e->b);
 	evb_u64(&e->b, 0);
 	evb_u64(&e->b, 3);
 	memset(&e->c, 0, sizeof(e->c));
 	e->c.ev = evb_end(&e->b, EVT_SYSCALL_CLOSE_X, tid, 5000);
-	if (!e->c.ev)
-		return "(no event)";
 	e->c.pw = e->w;
 	e->c.thr = thr;
 	e->c.proc = thr ? proc_thread_process(thr) : NULL;
 	e->c.fdnum = -1;
+	return e->c.ev != NULL;
+}
+
+/* The rendered value of @field ("name" or "name[arg]") for an event of
+ * thread @tid. The argument is left unterminated, as the lexer leaves it. */
+static const char *fx(struct env *e, uint64_t tid, const char *field, char *buf, size_t cap)
+{
+	const char *br = strchr(field, '[');
+	size_t nlen = br ? (size_t)(br - field) : strlen(field);
+	struct fld_ref r;
+	const char *msg;
+
+	if (fld_resolve(field, nlen, br ? br + 1 : NULL, br ? strlen(br + 1) - 1 : 0, br != NULL,
+			&r, &msg))
+		return "(no such field)";
+	if (!env_event(e, tid))
+		return "(no event)";
 	fld_worker__begin(e->fw);
 	fld_vals__render(fld_extract(e->fw, &e->c, &r), buf, cap);
 	return buf;
+}
+
+static int count_match(void *arg, const struct rule_match *m)
+{
+	(void)m;
+	++*(int *)arg;
+	return 0;
+}
+
+/* Does condition @cond hold for an event of thread @tid? -1: it does not
+ * compile. */
+static int holds(struct env *e, uint64_t tid, const char *cond)
+{
+	struct diag_list *dl = diag_list_new();
+	struct rule_ruleset *rs = dl ? rule_compile_condition("c", cond, dl) : NULL;
+	struct rule_worker *rw = rs ? rule_worker_new(rs) : NULL;
+	int n = 0, rc = -1;
+
+	if (rw && env_event(e, tid)) {
+		rule_eval(rs, rw, &e->c, true, count_match, &n);
+		rc = n > 0;
+	}
+	rule_worker_free(rw);
+	rule_ruleset_free(rs);
+	diag_list_free(dl);
+	return rc;
 }
 
 #define T_FIELD(e, tid, field, want)                               \
@@ -408,6 +479,16 @@ static void check_served(const char *t_name, enum fake_mode mode)
 	T_FIELD(&e, 100, "container.privileged", "true");
 	T_FIELD(&e, 100, "container.start_ts", "1714558830123456789");
 	T_FIELD(&e, 100, "container.type", "docker");
+	/* the inspect reply's Mounts */
+	T_FIELD(&e, 100, "container.mounts", MOUNTS_STR);
+	T_FIELD(&e, 100, "container.mount[1]",
+		"/var/run/docker.sock:/run/docker.sock::true:rslave");
+	T_FIELD(&e, 100, "container.mount.dest[/proc*]", "/host/proc");
+	T_FIELD(&e, 100, "container.mount.source[/host/proc]", "/proc");
+	T_FIELD(&e, 100, "container.mount.rdwr[/var/run/*]", "true");
+	/* none in db's reply: the list is empty, a mount is absent */
+	T_FIELD(&e, 200, "container.mounts", "");
+	T_FIELD(&e, 200, "container.mount[0]", "<NA>");
 	/* started by image id: repository and tag from the image's tags */
 	T_FIELD(&e, 200, "container.name", "db");
 	T_FIELD(&e, 200, "container.image", IMG2);
@@ -422,6 +503,7 @@ static void check_served(const char *t_name, enum fake_mode mode)
 	T_FIELD(&e, 300, "container.full_id", "host");
 	T_FIELD(&e, 300, "container.image", "<NA>");
 	T_FIELD(&e, 300, "container.privileged", "<NA>");
+	T_FIELD(&e, 300, "container.mounts", "<NA>");
 	/* a container the runtime does not know: absent, cached as unknown
 	 * after one refresh, and then misses cost the runtime nothing */
 	T_FIELD(&e, 400, "container.name", "<NA>");
@@ -435,6 +517,8 @@ static void check_served(const char *t_name, enum fake_mode mode)
 	}
 	T_EQ_INT(st.unknown, 1);
 	T_EQ_INT(st.containers, 2);
+	T_FIELD(&e, 400, "container.mounts", "<NA>");
+	T_FIELD(&e, 400, "container.mount[0]", "<NA>");
 	{
 		struct proc_ctr_stats st2;
 
@@ -449,8 +533,9 @@ static void check_served(const char *t_name, enum fake_mode mode)
 	proc_ctr_client_stats(cl, &st);
 	T_EQ_INT(st.errors, 0);
 	proc_ctr_client_stop(cl);
-	/* the cache outlives the client */
+	/* the cache outlives the client, mounts included */
 	T_FIELD(&e, 100, "container.name", "web");
+	T_FIELD(&e, 100, "container.mount.mode[0]", "ro");
 	env_fini(&e);
 	fake_stop(&f);
 }
@@ -820,7 +905,423 @@ T_TEST(t_capture_event)
 	T_FIELD(&e, 200, "container.name", "db");
 	T_FIELD(&e, 200, "container.image", "redis");
 	T_FIELD(&e, 200, "container.privileged", "<NA>");
+	/* "Mounts":[] and the old event (no mounts said): none */
+	T_FIELD(&e, 100, "container.mounts", "");
+	T_FIELD(&e, 200, "container.mounts", "");
+	T_FIELD(&e, 200, "container.mount.dest[/*]", "<NA>");
 	env_fini(&e);
+}
+
+/* ---- mounts ---------------------------------------------------------------- */
+
+/* Parse @doc (a JSON array) as a Mounts array; NULL when it gives none
+ * or is not JSON (which fails the test at the caller's next check). */
+static struct proc_ctr_mounts *mounts_of(const char *doc)
+{
+	struct proc_ctr_mounts *m = NULL;
+	struct ctr_json j;
+
+	if (ctr_json_parse(&j, doc, strlen(doc)) == 0 && ctr_mounts_read(&j, 0, &m))
+		m = NULL;
+	ctr_json_free(&j);
+	return m;
+}
+
+/* A Mounts array of @n mounts, the k-th with a source of @srclen bytes
+ * ("/s<k>" padded with 'x') and destination "/d<k>". Caller frees. */
+static char *mounts_doc(unsigned n, size_t srclen)
+{
+	size_t cap = 64 + n * (srclen + 96), len = 0;
+	char *d = malloc(cap);
+	unsigned k;
+
+	if (!d)
+		return NULL;
+	len += (size_t)snprintf(d + len, cap - len, "[");
+	for (k = 0; k < n; k++) {
+		size_t sl;
+
+		len += (size_t)snprintf(d + len, cap - len, "%s{\"Source\":\"", k ? "," : "");
+		sl = (size_t)snprintf(d + len, cap - len, "/s%u", k);
+		for (len += sl; sl < srclen; sl++)
+			d[len++] = 'x';
+		len += (size_t)snprintf(d + len, cap - len,
+					"\",\"Destination\":\"/d%u\",\"RW\":true}", k);
+	}
+	snprintf(d + len, cap - len, "]");
+	return d;
+}
+
+/* What the readers make of Mounts arrays, odd ones and ones past the bounds. */
+T_TEST(t_mounts_read)
+{
+	static const char odd[] =
+		"[1,{\"Source\":\"/a\\u00e9\\/b\",\"Destination\":\"/d\",\"RW\":\"yes\","
+		"\"Mode\":\"ro\"},null,{},{\"Source\":7,\"RW\":true,\"Propagation\":\"shared\"}]";
+	struct proc_ctr_mounts *m;
+	struct proc_ctr_info c;
+	char ref[80], err[256], *doc;
+	unsigned k;
+
+	/* the inspect reply */
+	T_EQ_INT(ctr_docker_inspect(inspect1, sizeof(inspect1) - 1, &c, ref, err, sizeof(err)), 0);
+	T_CHECK(c.mounts);
+	T_EQ_INT(c.mounts->n, 3);
+	T_EQ_INT(c.mounts->dropped, 0);
+	T_EQ_INT(c.mounts->refs, 1);
+	T_EQ_STR(c.mounts->m[0].source, "/proc");
+	T_EQ_STR(c.mounts->m[0].dest, "/host/proc");
+	T_EQ_STR(c.mounts->m[0].mode, "ro");
+	T_EQ_STR(c.mounts->m[0].propagation, "rprivate");
+	T_CHECK(!c.mounts->m[0].rdwr);
+	T_EQ_STR(c.mounts->m[1].mode, "");
+	T_CHECK(c.mounts->m[1].rdwr);
+	T_EQ_STR(c.mounts->m[2].source, "/var/lib/docker/volumes/cache/_data");
+	T_EQ_STR(c.mounts->m[2].propagation, "");
+	proc_ctr_info_fini(&c);
+	T_CHECK(!c.mounts);
+	proc_ctr_info_fini(&c); /* twice: nothing */
+	/* no Mounts, or not an array, or empty: none */
+	T_EQ_INT(ctr_docker_inspect(inspect2, sizeof(inspect2) - 1, &c, ref, err, sizeof(err)), 0);
+	T_CHECK(!c.mounts);
+	T_CHECK(!mounts_of("[]"));
+	T_CHECK(!mounts_of("{\"Source\":\"/x\"}"));
+	T_CHECK(!mounts_of("[1,\"x\",null]"));
+	/* non-objects skipped; escapes decoded; missing or mistyped members
+	 * empty, RW false unless the JSON true */
+	m = mounts_of(odd);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 3);
+	T_EQ_STR(m->m[0].source, "/a\xc3\xa9/b");
+	T_EQ_STR(m->m[0].dest, "/d");
+	T_EQ_STR(m->m[0].mode, "ro");
+	T_CHECK(!m->m[0].rdwr);
+	T_EQ_STR(m->m[1].source, "");
+	T_EQ_STR(m->m[1].dest, "");
+	T_EQ_STR(m->m[2].source, "");
+	T_EQ_STR(m->m[2].propagation, "shared");
+	T_CHECK(m->m[2].rdwr);
+	ctr_mounts_drop(m);
+	/* past PROC_CTR_MOUNTS_MAX: the first ones kept in order, the rest
+	 * counted */
+	doc = mounts_doc(PROC_CTR_MOUNTS_MAX + 36, 0);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, PROC_CTR_MOUNTS_MAX);
+	T_EQ_INT(m->dropped, 36);
+	for (k = 0; k < m->n; k++) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "/d%u", k);
+		if (strcmp(m->m[k].dest, want))
+			T_FAIL("mount %u: dest %s", k, m->m[k].dest);
+	}
+	T_CHECK(m->size <= PROC_CTR_MOUNTS_BYTES);
+	ctr_mounts_drop(m);
+	/* past PROC_CTR_MOUNTS_BYTES: whole mounts only, up to the first that
+	 * does not fit; the small ones after it are not kept either (numbers
+	 * stay the runtime's) */
+	doc = mounts_doc(8, 3000);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 5);
+	T_EQ_INT(m->dropped, 3);
+	T_CHECK(m->size <= PROC_CTR_MOUNTS_BYTES);
+	T_EQ_INT(strlen(m->m[4].source), 3000);
+	T_EQ_STR(m->m[4].dest, "/d4");
+	ctr_mounts_drop(m);
+	/* one mount bigger than the bound: none kept, said */
+	doc = mounts_doc(2, PROC_CTR_MOUNTS_BYTES);
+	T_CHECK(doc);
+	m = mounts_of(doc);
+	free(doc);
+	T_CHECK(m);
+	T_EQ_INT(m->n, 0);
+	T_EQ_INT(m->dropped, 2);
+	ctr_mounts_drop(m);
+}
+
+/* The container event of a docker container @id12 with Mounts @mounts. */
+static int put_event(struct env *e, const char *id12, const char *mounts)
+{
+	char json[8000];
+	struct proc_evt_ref ref;
+	const struct evt *ev;
+	int rc;
+
+	snprintf(json, sizeof(json),
+		 "{\"container\":{\"Mounts\":%s,\"id\":\"%s\",\"name\":\"c-%s\","
+		 "\"image\":\"alpine\",\"privileged\":false,\"type\":0}}",
+		 mounts, id12, id12);
+	evb_begin(&e->b);
+	evb_str(&e->b, json);
+	ev = evb_end(&e->b, EVT_CONTAINER_JSON_2_E, UINT64_MAX, 10);
+	if (!ev)
+		return -E2BIG;
+	rc = proc_event_apply(e->w, ev, 0, &ref);
+	proc_event_done(e->w, &ref);
+	proc_worker_quiescent(e->w);
+	return rc;
+}
+
+/*
+ * The fields: a mount by number; by a glob on its source (every field but
+ * container.mount.source) or on its destination (container.mount.source);
+ * absent on the host, for an unknown container and when nothing is
+ * selected; and conditions on them, the sandbox rules' form included.
+ */
+T_TEST(t_mount_fields)
+{
+	static const char *const nothing[] = {
+		"container.mounts",	    "container.mount[0]",
+		"container.mount[/*]",	    "container.mount.source[0]",
+		"container.mount.dest[/*]", "container.mount.mode[0]",
+		"container.mount.rdwr[/*]", "container.mount.propagation[0]",
+	};
+	struct proc_upd_stats us;
+	struct proc_evt_ref ref;
+	const struct evt *ev;
+	struct env e;
+	char *doc;
+	size_t i;
+
+	if (env_init(&e) < 0)
+		T_FAIL("env");
+	T_EQ_INT(env_proc(&e, 100, "0::/system.slice/docker-" ID1 ".scope"), 0);
+	T_EQ_INT(env_proc(&e, 200, "cpu=/docker/" ID2), 0);
+	T_EQ_INT(env_proc(&e, 300, "0::/user.slice/user-1000.slice/session-1.scope"), 0);
+	T_EQ_INT(env_proc(&e, 400, "0::/system.slice/docker-" ID3 ".scope"), 0);
+	T_EQ_INT(put_event(&e, "3c2fd1ba09e7", MOUNTS_JSON), 0);
+	/* db: the old container event, which says nothing of mounts */
+	evb_begin(&e.b);
+	evb_str(&e.b, "9f8e7d6c5b4a");
+	evb_u32(&e.b, 0);
+	evb_str(&e.b, "db");
+	evb_str(&e.b, "redis");
+	ev = evb_end(&e.b, EVT_CONTAINER_E, UINT64_MAX, 11);
+	T_CHECK(ev);
+	T_EQ_INT(proc_event_apply(e.w, ev, 0, &ref), 0);
+	proc_event_done(e.w, &ref);
+	proc_worker_quiescent(e.w);
+
+	/* all of them, and one by number */
+	T_FIELD(&e, 100, "container.mounts", MOUNTS_STR);
+	T_FIELD(&e, 100, "container.mount[0]", "/proc:/host/proc:ro:false:rprivate");
+	T_FIELD(&e, 100, "container.mount[2]",
+		"/var/lib/docker/volumes/cache/_data:/var/cache/nginx:z:true:");
+	T_FIELD(&e, 100, "container.mount[3]", "<NA>");
+	T_FIELD(&e, 100, "container.mount[999999999]", "<NA>");
+	T_FIELD(&e, 100, "container.mount.source[1]", "/var/run/docker.sock");
+	T_FIELD(&e, 100, "container.mount.dest[1]", "/run/docker.sock");
+	T_FIELD(&e, 100, "container.mount.mode[0]", "ro");
+	T_FIELD(&e, 100, "container.mount.mode[1]", "");
+	T_FIELD(&e, 100, "container.mount.rdwr[0]", "false");
+	T_FIELD(&e, 100, "container.mount.rdwr[1]", "true");
+	T_FIELD(&e, 100, "container.mount.propagation[1]", "rslave");
+	T_FIELD(&e, 100, "container.mount.propagation[2]", "");
+	/* by a glob on the source: the first that matches */
+	T_FIELD(&e, 100, "container.mount[/var/run/*]",
+		"/var/run/docker.sock:/run/docker.sock::true:rslave");
+	T_FIELD(&e, 100, "container.mount[/proc]", "/proc:/host/proc:ro:false:rprivate");
+	T_FIELD(&e, 100, "container.mount[/host/proc]", "<NA>"); /* a destination */
+	T_FIELD(&e, 100, "container.mount.dest[/proc*]", "/host/proc");
+	T_FIELD(&e, 100, "container.mount.dest[/*]", "/host/proc");
+	T_FIELD(&e, 100, "container.mount.dest[/var/run/docker.soc?]", "/run/docker.sock");
+	T_FIELD(&e, 100, "container.mount.dest[/var/lib/docker/volumes/*/_data]",
+		"/var/cache/nginx");
+	T_FIELD(&e, 100, "container.mount.dest[/run/docker.sock]", "<NA>"); /* a destination */
+	T_FIELD(&e, 100, "container.mount.mode[/var/lib/*]", "z");
+	T_FIELD(&e, 100, "container.mount.rdwr[/var/run/docker.sock]", "true");
+	T_FIELD(&e, 100, "container.mount.rdwr[/proc]", "false");
+	T_FIELD(&e, 100, "container.mount.propagation[/proc]", "rprivate");
+	T_FIELD(&e, 100, "container.mount.propagation[/nowhere*]", "<NA>");
+	/* container.mount.source: by a glob on the destination */
+	T_FIELD(&e, 100, "container.mount.source[/host/*]", "/proc");
+	T_FIELD(&e, 100, "container.mount.source[/run/docker.sock]", "/var/run/docker.sock");
+	T_FIELD(&e, 100, "container.mount.source[/var/cache/[n]ginx]",
+		"/var/lib/docker/volumes/cache/_data");
+	T_FIELD(&e, 100, "container.mount.source[/proc]", "<NA>");		  /* a source */
+	T_FIELD(&e, 100, "container.mount.source[/var/run/docker.sock]", "<NA>"); /* a source */
+	/* no value: on the host, for an unknown container; a container with
+	 * no mounts has an empty list and no mount */
+	for (i = 0; i < sizeof(nothing) / sizeof(nothing[0]); i++) {
+		T_FIELD(&e, 300, nothing[i], "<NA>");
+		T_FIELD(&e, 400, nothing[i], "<NA>");
+		if (i)
+			T_FIELD(&e, 200, nothing[i], "<NA>");
+	}
+	T_FIELD(&e, 200, "container.mounts", "");
+
+	/* conditions: only the container with such a mount has the value */
+	T_EQ_INT(holds(&e, 100, "container.mount.dest[/proc*] exists"), 1);
+	T_EQ_INT(holds(&e, 200, "container.mount.dest[/proc*] exists"), 0);
+	T_EQ_INT(holds(&e, 300, "container.mount.dest[/proc*] exists"), 0);
+	T_EQ_INT(holds(&e, 400, "container.mount.dest[/proc*] exists"), 0);
+	T_EQ_INT(holds(&e, 100, "container.mount.dest[/proc*] != \"N/A\""), 1);
+	T_EQ_INT(holds(&e, 200, "container.mount.dest[/proc*] != \"N/A\""), 0);
+	T_EQ_INT(holds(&e, 300, "container.mount.dest[/proc*] != \"N/A\""), 0);
+	T_EQ_INT(holds(&e, 400, "container.mount.dest[/proc*] != \"N/A\""), 0);
+	/* the sandbox rules' form: never the string <NA> or N/A, so the check
+	 * is false everywhere and its negation true everywhere, as in libs,
+	 * where a check on an absent field is false and `not` turns it true */
+	for (i = 100; i <= 400; i += 100) {
+		T_EQ_INT(holds(&e, i, "container.mount.dest[/proc*] in (\"<NA>\",\"N/A\")"), 0);
+		T_EQ_INT(holds(&e, i, "not container.mount.dest[/proc*] in (\"<NA>\",\"N/A\")"), 1);
+	}
+	/* guarded by the value's presence, it holds for that container only */
+	for (i = 100; i <= 400; i += 100)
+		T_EQ_INT(holds(&e, i,
+			       "container.mount.dest[/proc*] exists and not "
+			       "container.mount.dest[/proc*] in (\"<NA>\",\"N/A\")"),
+			 i == 100);
+	T_EQ_INT(holds(&e, 100,
+		       "container.mount.dest[/var/run/docker.sock] = /run/docker.sock and "
+		       "container.mount.rdwr[/var/run/docker.sock] = true"),
+		 1);
+	T_EQ_INT(holds(&e, 100, "container.mount.source[/host/proc] = /proc"), 1);
+	T_EQ_INT(holds(&e, 100, "container.mounts contains \"/proc:/host/proc:ro\""), 1);
+	T_EQ_INT(holds(&e, 100, "container.mount.dest[/etc*] exists"), 0);
+	T_EQ_INT(holds(&e, 100, "container.mount.dest exists"), -1);
+
+	/* a later event replaces the mounts (the old block goes with the old
+	 * snapshot) */
+	T_EQ_INT(put_event(&e, "3c2fd1ba09e7",
+			   "[{\"Source\":\"/etc\",\"Destination\":\"/host/etc\",\"RW\":true}]"),
+		 0);
+	T_FIELD(&e, 100, "container.mounts", "/etc:/host/etc::true:");
+	T_FIELD(&e, 100, "container.mount.dest[/proc*]", "<NA>");
+	/* a capture's list past the bounds: the first kept, counted */
+	proc_upd_stats(e.t, &us);
+	T_EQ_INT(us.ctr_mounts_cut, 0);
+	doc = mounts_doc(PROC_CTR_MOUNTS_MAX + 1, 0);
+	T_CHECK(doc);
+	T_EQ_INT(put_event(&e, "3c2fd1ba09e7", doc), 0);
+	free(doc);
+	proc_upd_stats(e.t, &us);
+	T_EQ_INT(us.ctr_mounts_cut, 1);
+	T_FIELD(&e, 100, "container.mount.dest[63]", "/d63");
+	T_FIELD(&e, 100, "container.mount.dest[64]", "<NA>");
+	T_FIELD(&e, 100, "container.mount.dest[/s64]", "<NA>");
+	env_fini(&e);
+}
+
+/*
+ * Readers against a writer: one thread keeps replacing a container's mounts
+ * (two lists in turn) while this one reads them between quiescent states.
+ * Every read sees one list or the other, whole; freed blocks are poisoned,
+ * so a block freed too early shows (and ASan, TSan see it too).
+ */
+struct churn {
+	struct proc_table *t;
+	atomic_int done;
+	int puts, err;
+};
+
+static void *churn_main(void *arg)
+{
+	static const char *const docs[2] = {
+		"{\"container\":{\"id\":\"3c2fd1ba09e7\",\"type\":0,\"Mounts\":[{\"Source\":"
+		"\"/proc\",\"Destination\":\"/host/proc\",\"Mode\":\"ro\",\"RW\":false}]}}",
+		"{\"container\":{\"id\":\"3c2fd1ba09e7\",\"type\":0,\"Mounts\":[{\"Source\":"
+		"\"/etc\",\"Destination\":\"/host/etc\",\"Mode\":\"rw\",\"RW\":true}]}}",
+	};
+	struct churn *ch = arg;
+	struct proc_worker *w = proc_worker_register(ch->t);
+	int i;
+
+	if (!w) {
+		ch->err = -ENOSPC;
+		atomic_store(&ch->done, 1);
+		return NULL;
+	}
+	for (i = 0; i < 3000 && !ch->err; i++) {
+		struct proc_ctr_info c;
+
+		if (ctr_capture_json(docs[i & 1], strlen(docs[i & 1]), &c, NULL, 0) ||
+		    proc_ctr_put(ch->t, &c, 1))
+			ch->err = -EINVAL;
+		proc_ctr_info_fini(&c);
+		proc_worker_quiescent(w);
+		ch->puts++;
+	}
+	atomic_store(&ch->done, 1);
+	proc_worker_unregister(w);
+	return NULL;
+}
+
+T_TEST(t_mounts_concurrent)
+{
+	struct proc_config cfg = {.poison = 1};
+	struct churn ch = {0};
+	pthread_t th;
+	struct env e;
+	long reads = 0, seen[2] = {0, 0};
+
+	if (env_init_cfg(&e, &cfg) < 0)
+		T_FAIL("env");
+	T_EQ_INT(env_proc(&e, 100, "0::/system.slice/docker-" ID1 ".scope"), 0);
+	ch.t = e.t;
+	T_EQ_INT(pthread_create(&th, NULL, churn_main, &ch), 0);
+	while (!atomic_load(&ch.done) || reads < 1000) {
+		char b[256];
+
+		fx(&e, 100, "container.mount[0]", b, sizeof(b));
+		if (!strcmp(b, "/proc:/host/proc:ro:false:"))
+			seen[0]++;
+		else if (!strcmp(b, "/etc:/host/etc:rw:true:"))
+			seen[1]++;
+		else if (strcmp(b, "<NA>"))
+			T_FAIL("read %ld: container.mount[0] = \"%s\"", reads, b);
+		if (++reads % 8 == 0)
+			proc_worker_quiescent(e.w);
+	}
+	pthread_join(th, NULL);
+	T_EQ_INT(ch.err, 0);
+	T_EQ_INT(ch.puts, 3000);
+	T_CHECK(seen[0] + seen[1] > 0);
+	env_fini(&e);
+}
+
+/* A runtime that lists more mounts than the bounds keep: the first are
+ * seen, and the client says so once, naming the container. */
+T_TEST(t_client_mounts_cut)
+{
+	char *doc = mounts_doc(PROC_CTR_MOUNTS_MAX + 6, 0), *insp;
+	struct proc_ctr_client *cl;
+	struct fake f;
+	struct env e;
+	size_t cap;
+
+	T_CHECK(doc);
+	cap = strlen(doc) + 256;
+	insp = malloc(cap);
+	T_CHECK(insp);
+	snprintf(insp, cap, "{\"Id\":\"" ID1 "\",\"Name\":\"/web\",\"Mounts\":%s}", doc);
+	free(doc);
+	if (fake_start2(&f, FAKE_LENGTH, insp) < 0)
+		T_FAIL("fake server: %s", strerror(errno));
+	if (env_init(&e) < 0)
+		T_FAIL("env");
+	T_EQ_INT(env_proc(&e, 100, "0::/system.slice/docker-" ID1 ".scope"), 0);
+	cl = client_on(&e, f.path, 2000);
+	T_CHECK(cl);
+	T_CHECK(wait_known(&e, "3c2fd1ba09e7"));
+	T_FIELD(&e, 100, "container.mount.dest[0]", "/d0");
+	T_FIELD(&e, 100, "container.mount.dest[63]", "/d63");
+	T_FIELD(&e, 100, "container.mount.dest[64]", "<NA>");
+	T_FIELD(&e, 100, "container.mount.dest[/s69]", "<NA>");
+	proc_ctr_client_stop(cl);
+	/* "runtime ... 2 running containers", then the mounts, once */
+	T_EQ_INT(log_count(&e.log), 2);
+	if (!strstr(e.log.last, "container 3c2fd1ba09e7 (web): 64 of its 70 mounts kept"))
+		T_FAIL("message \"%s\"", e.log.last);
+	env_fini(&e);
+	fake_stop(&f);
+	free(insp);
 }
 
 int main(void)
@@ -831,11 +1332,15 @@ int main(void)
 	T_RUN(t_image_split);
 	T_RUN(t_inspect_podman);
 	T_RUN(t_capture_event);
+	T_RUN(t_mounts_read);
+	T_RUN(t_mount_fields);
+	T_RUN(t_mounts_concurrent);
 	T_RUN(t_client_content_length);
 	T_RUN(t_client_chunked);
 	T_RUN(t_client_absent);
 	T_RUN(t_client_garbage);
 	T_RUN(t_client_bad_json);
 	T_RUN(t_client_silent);
+	T_RUN(t_client_mounts_cut);
 	return T_DONE();
 }
