@@ -24,6 +24,9 @@
 
 #define FD_DELETED PROC_FD_DELETED
 #define FD_MIN_CAP 8u
+#define FD_DENSE_MIN 16u
+/* A dense part this large or more is cut back when nearly empty. */
+#define FD_DENSE_SHRINK 1024u
 
 static uint32_t fd_hash(int64_t fd)
 {
@@ -32,6 +35,7 @@ static uint32_t fd_hash(int64_t fd)
 	return (uint32_t)(h >> 32);
 }
 
+/* Rebuild the sparse part with cap slots, dropping the markers. */
 static int fdt_grow(struct proc_fdtable *ft, uint32_t cap)
 {
 	struct proc_fd **slot = calloc(cap, sizeof(*slot));
@@ -51,26 +55,56 @@ static int fdt_grow(struct proc_fdtable *ft, uint32_t cap)
 	free(ft->slot);
 	ft->slot = slot;
 	ft->cap = cap;
-	ft->used = ft->n;
+	ft->used = ft->sn;
 	return 0;
 }
 
-/* Index of fd's slot, or -1. */
-static int64_t fdt_find(const struct proc_fdtable *ft, int64_t fd)
+/* Resize the dense part to dcap cells (a power of two, above every fd in
+ * it). On ENOMEM the table is unchanged. */
+static int fdt_dense_resize(struct proc_fdtable *ft, uint32_t dcap)
+{
+	struct proc_fd **d = realloc(ft->dense, dcap * sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	if (dcap > ft->dcap)
+		memset(d + ft->dcap, 0, (dcap - ft->dcap) * sizeof(*d));
+	ft->dense = d;
+	ft->dcap = dcap;
+	return 0;
+}
+
+static struct proc_fd **fdt_sparse_find(const struct proc_fdtable *ft, int64_t fd)
 {
 	uint32_t i, n;
 
 	if (!ft->cap)
-		return -1;
+		return NULL;
 	for (i = fd_hash(fd) & (ft->cap - 1), n = 0; n < ft->cap; i = (i + 1) & (ft->cap - 1), n++) {
 		struct proc_fd *e = ft->slot[i];
 
 		if (!e)
-			return -1;
+			return NULL;
 		if (e != FD_DELETED && e->fd == fd)
-			return i;
+			return &ft->slot[i];
 	}
-	return -1;
+	return NULL;
+}
+
+/* The cell holding fd's entry, or NULL. The common case is one load: fds
+ * are small and dense (the kernel hands out the lowest free one). */
+static inline struct proc_fd **fdt_find(const struct proc_fdtable *ft, int64_t fd)
+{
+	if ((uint64_t)fd < ft->dcap)
+		return ft->dense[fd] ? &ft->dense[fd] : NULL;
+	if ((uint64_t)fd < PROC_FD_DENSE_MAX)
+		return NULL;
+	return fdt_sparse_find(ft, fd);
+}
+
+static inline bool fdt_is_dense(const struct proc_fdtable *ft, struct proc_fd *const *c)
+{
+	return c >= ft->dense && c < ft->dense + ft->dcap;
 }
 
 /* Put e (its fd not present) into the table. */
@@ -79,10 +113,24 @@ static int fdt_insert(struct proc_fdtable *ft, struct proc_fd *e)
 	uint32_t i;
 	int err;
 
+	if ((uint64_t)e->fd < PROC_FD_DENSE_MAX) {
+		if ((uint64_t)e->fd >= ft->dcap) {
+			uint32_t dcap = ft->dcap ? ft->dcap : FD_DENSE_MIN;
+
+			while (dcap <= (uint64_t)e->fd)
+				dcap *= 2;
+			err = fdt_dense_resize(ft, dcap);
+			if (err)
+				return err;
+		}
+		ft->dense[e->fd] = e;
+		ft->n++;
+		return 0;
+	}
 	if ((ft->used + 1) * 4 > ft->cap * 3) {
 		uint32_t cap = ft->cap ? ft->cap : FD_MIN_CAP;
 
-		while ((ft->n + 1) * 2 > cap)
+		while ((ft->sn + 1) * 2 > cap)
 			cap *= 2;
 		err = fdt_grow(ft, cap);
 		if (err)
@@ -95,23 +143,129 @@ static int fdt_insert(struct proc_fdtable *ft, struct proc_fd *e)
 		ft->used++;
 	ft->slot[i] = e;
 	ft->n++;
+	ft->sn++;
 	return 0;
 }
 
-static void fdt_remove_at(struct proc_fdtable *ft, int64_t i)
+/* Size class of an entry of @size bytes; PROC_FD_CLASSES and up: not
+ * recycled. */
+static inline unsigned fd_class(size_t size)
 {
-	free(ft->slot[i]);
-	ft->slot[i] = FD_DELETED;
-	ft->n--;
+	return (unsigned)((size + 63) / 64) - 1;
 }
 
-void proc_fdtable_free(struct proc_fdtable *ft)
+/* An entry of @size bytes: a recycled one of its class when w has one. No
+ * call into the allocator for most opens. */
+static struct proc_fd *fd_alloc(struct proc_worker *w, size_t size)
+{
+	unsigned c = fd_class(size);
+	struct proc_fd *e;
+
+	if (c >= PROC_FD_CLASSES)
+		return malloc(size);
+	e = w->fd_free[c];
+	if (!e)
+		return malloc((c + 1) * 64);
+	w->fd_free[c] = *(struct proc_fd **)e;
+	w->fd_nfree[c]--;
+	return e;
+}
+
+/* Give e back: to w's cache of its class (w may be NULL), else free it. */
+static void fd_release(struct proc_worker *w, struct proc_fd *e)
+{
+	unsigned c = fd_class(sizeof(*e) + e->name_len + 1);
+
+	if (!w || c >= PROC_FD_CLASSES || w->fd_nfree[c] >= PROC_FD_CACHE_MAX) {
+		free(e);
+		return;
+	}
+	*(struct proc_fd **)e = w->fd_free[c];
+	w->fd_free[c] = e;
+	w->fd_nfree[c]++;
+}
+
+void proc_fd_cache_drain(struct proc_worker *w)
+{
+	for (unsigned c = 0; c < PROC_FD_CLASSES; c++) {
+		while (w->fd_free[c]) {
+			struct proc_fd *e = w->fd_free[c];
+
+			w->fd_free[c] = *(struct proc_fd **)e;
+			free(e);
+		}
+		w->fd_nfree[c] = 0;
+	}
+}
+
+/* Release the entry in cell c (w's cache) and empty the cell. */
+static void fdt_remove_at(struct proc_worker *w, struct proc_fdtable *ft, struct proc_fd **c)
+{
+	fd_release(w, *c);
+	ft->n--;
+	if (fdt_is_dense(ft, c)) {
+		*c = NULL;
+	} else {
+		*c = FD_DELETED;
+		ft->sn--;
+	}
+}
+
+/* After removals: a nearly empty table gets smaller, so that probes stay
+ * short and a process that once used a high fd does not keep a large
+ * dense part. On ENOMEM the table stays as it is. */
+static void fdt_shrink(struct proc_fdtable *ft)
+{
+	if (ft->cap > FD_MIN_CAP && ft->sn * 8 < ft->cap)
+		fdt_grow(ft, ft->cap / 2);
+	if (ft->dcap >= FD_DENSE_SHRINK && ft->n * 64 < ft->dcap) {
+		uint32_t top, dcap = FD_DENSE_MIN;
+		struct proc_fd **d;
+
+		for (top = ft->dcap; top > 0 && !ft->dense[top - 1]; top--)
+			;
+		while (dcap < top)
+			dcap *= 2;
+		if (dcap * 4 > ft->dcap)
+			return;
+		d = realloc(ft->dense, dcap * sizeof(*d));
+		if (d) {
+			ft->dense = d;
+			ft->dcap = dcap;
+		}
+	}
+}
+
+/* Call fn on every entry (any order) until it returns non-zero. */
+int proc_fdtable_each(const struct proc_fdtable *ft,
+		      int (*fn)(const struct proc_fd *fd, void *arg), void *arg)
+{
+	uint32_t i;
+	int r;
+
+	for (i = 0; i < ft->dcap; i++)
+		if (ft->dense[i] && (r = fn(ft->dense[i], arg)) != 0)
+			return r;
+	for (i = 0; i < ft->cap; i++) {
+		struct proc_fd *e = ft->slot[i];
+
+		if (e && e != FD_DELETED && (r = fn(e, arg)) != 0)
+			return r;
+	}
+	return 0;
+}
+
+void proc_fdtable_free(struct proc_worker *w, struct proc_fdtable *ft)
 {
 	uint32_t i;
 
+	for (i = 0; i < ft->dcap; i++)
+		if (ft->dense[i])
+			fd_release(w, ft->dense[i]);
 	for (i = 0; i < ft->cap; i++)
 		if (ft->slot[i] && ft->slot[i] != FD_DELETED)
-			free(ft->slot[i]);
+			fd_release(w, ft->slot[i]);
+	free(ft->dense);
 	free(ft->slot);
 	free(ft->gone);
 	memset(ft, 0, sizeof(*ft));
@@ -135,12 +289,13 @@ static void fdt_gone(struct proc_worker *w, struct proc_fdtable *ft, int64_t fd)
 	ft->gone[ft->ngone++] = fd;
 }
 
-/* Remove slot i (owner), remembering the fd while an inheritance pends. */
-static void fdt_close_at(struct proc_worker *w, struct proc_fdtable *ft, int64_t i)
+/* Remove the entry in cell c (owner), remembering the fd while an
+ * inheritance pends. */
+static void fdt_close_at(struct proc_worker *w, struct proc_fdtable *ft, struct proc_fd **c)
 {
-	int64_t fd = ft->slot[i]->fd;
+	int64_t fd = (*c)->fd;
 
-	fdt_remove_at(ft, i);
+	fdt_remove_at(w, ft, c);
 	if (ft->pend)
 		fdt_gone(w, ft, fd);
 }
@@ -151,14 +306,21 @@ void proc_fdtable_close_on_exec(struct proc_worker *w, struct proc_fdtable *ft)
 
 	if (ft->pend)
 		ft->pend_cloexec = 1;
+	for (i = 0; i < ft->dcap; i++) {
+		if (ft->dense[i] && (ft->dense[i]->flags & O_CLOEXEC)) {
+			fdt_close_at(w, ft, &ft->dense[i]);
+			CNT_INC(w, fd_removes);
+		}
+	}
 	for (i = 0; i < ft->cap; i++) {
 		struct proc_fd *e = ft->slot[i];
 
 		if (e && e != FD_DELETED && (e->flags & O_CLOEXEC)) {
-			fdt_close_at(w, ft, i);
+			fdt_close_at(w, ft, &ft->slot[i]);
 			CNT_INC(w, fd_removes);
 		}
 	}
+	fdt_shrink(ft);
 }
 
 bool proc_fdtable_gone(const struct proc_fdtable *ft, int64_t fd)
@@ -169,16 +331,16 @@ bool proc_fdtable_gone(const struct proc_fdtable *ft, int64_t fd)
 	return false;
 }
 
-/* Index of fd's slot in p's table, or -1. On a miss with an inheritance
+/* The cell of fd in p's table, or NULL. On a miss with an inheritance
  * pending: replay copies the snapshot in; live (no snapshots: the other
  * worker's table is not ours to read) reads that one fd of the child from
  * /proc, where the process still is, unless the child closed it since. */
-static int64_t fdt_lookup(struct proc_worker *w, struct proc_process *p, int64_t fd)
+static struct proc_fd **fdt_lookup(struct proc_worker *w, struct proc_process *p, int64_t fd)
 {
 	struct proc_fdtable *ft = &p->fds;
-	int64_t i = fdt_find(ft, fd);
+	struct proc_fd **i = fdt_find(ft, fd);
 
-	if (i >= 0 || !ft->pend)
+	if (i || !ft->pend)
 		return i;
 	if (w->t->procfs) {
 		if (fd >= 0 && !proc_fdtable_gone(ft, fd) && proc_procfs_load_fd(w, p, fd) == 0)
@@ -200,10 +362,10 @@ static struct proc_process *fd_owner_proc(struct proc_worker *w, struct proc_thr
 	return thr->proc;
 }
 
-static struct proc_fd *fd_entry_new(const struct proc_fd_info *fi)
+static struct proc_fd *fd_entry_new(struct proc_worker *w, const struct proc_fd_info *fi)
 {
 	size_t len = fi->name ? strnlen(fi->name, PROC_PATH_MAX - 1) : 0;
-	struct proc_fd *e = malloc(sizeof(*e) + len + 1);
+	struct proc_fd *e = fd_alloc(w, sizeof(*e) + len + 1);
 	const char *slash;
 
 	if (!e)
@@ -229,28 +391,28 @@ static struct proc_fd *fd_entry_new(const struct proc_fd_info *fi)
 static int fdt_add(struct proc_worker *w, struct proc_fdtable *ft, const struct proc_fd_info *fi,
 		   bool over)
 {
-	int64_t i = fdt_find(ft, fi->fd);
+	struct proc_fd **i = fdt_find(ft, fi->fd);
 	struct proc_fd *e;
 	int err;
 
-	if (i >= 0 && !over)
+	if (i && !over)
 		return 0;
-	if (i < 0 && ft->n >= PROC_FDS_MAX) {
+	if (!i && ft->n >= PROC_FDS_MAX) {
 		CNT_INC(w, fd_dropped);
 		return -ENOSPC;
 	}
-	e = fd_entry_new(fi);
+	e = fd_entry_new(w, fi);
 	if (!e) {
 		CNT_INC(w, alloc_failures);
 		return -ENOMEM;
 	}
-	if (i >= 0) {
-		free(ft->slot[i]);
-		ft->slot[i] = e;
+	if (i) {
+		fd_release(w, *i);
+		*i = e;
 	} else {
 		err = fdt_insert(ft, e);
 		if (err) {
-			free(e);
+			fd_release(w, e);
 			CNT_INC(w, alloc_failures);
 			return err;
 		}
@@ -271,18 +433,16 @@ int proc_fd_add(struct proc_worker *w, struct proc_thread *thr, const struct pro
 int proc_fd_remove(struct proc_worker *w, struct proc_thread *thr, int64_t fd)
 {
 	struct proc_process *p = fd_owner_proc(w, thr);
-	int64_t i;
+	struct proc_fd **i;
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
 	i = fdt_lookup(w, p, fd);
-	if (i < 0)
+	if (!i)
 		return -ENOENT;
 	fdt_close_at(w, &p->fds, i);
 	CNT_INC(w, fd_removes);
-	/* many markers and few entries: rebuild smaller so probes stay short */
-	if (p->fds.cap > FD_MIN_CAP && p->fds.n * 8 < p->fds.cap)
-		fdt_grow(&p->fds, p->fds.cap / 2); /* on ENOMEM the old table stays */
+	fdt_shrink(&p->fds);
 	return 0;
 }
 
@@ -291,16 +451,16 @@ int proc_fd_dup(struct proc_worker *w, struct proc_thread *thr, int64_t oldfd, i
 	struct proc_process *p = fd_owner_proc(w, thr);
 	const struct proc_fd *o;
 	struct proc_fd_info fi;
-	int64_t i;
+	struct proc_fd **i;
 
 	if (!p)
 		return thr->owner != w->id ? -EPERM : -ENOENT;
 	i = fdt_lookup(w, p, oldfd);
-	if (i < 0)
+	if (!i)
 		return -ENOENT;
 	if (oldfd == newfd)
 		return 0;
-	o = p->fds.slot[i];
+	o = *i;
 	fi = (struct proc_fd_info){
 		.fd = newfd,
 		.type = o->type,
@@ -315,12 +475,12 @@ int proc_fd_dup(struct proc_worker *w, struct proc_thread *thr, int64_t oldfd, i
 const struct proc_fd *proc_fd_get(struct proc_worker *w, struct proc_thread *thr, int64_t fd)
 {
 	struct proc_process *p = fd_owner_proc(w, thr);
-	int64_t i;
+	struct proc_fd **i;
 
 	if (!p)
 		return NULL;
 	i = fdt_lookup(w, p, fd);
-	return i < 0 ? NULL : p->fds.slot[i];
+	return i ? *i : NULL;
 }
 
 unsigned proc_fd_count(struct proc_worker *w, struct proc_thread *thr)
@@ -342,18 +502,10 @@ int proc_fd_foreach(struct proc_worker *w, struct proc_thread *thr,
 		    int (*fn)(const struct proc_fd *fd, void *arg), void *arg)
 {
 	struct proc_process *p = fd_owner_proc(w, thr);
-	uint32_t i;
-	int r;
 
 	if (!p)
 		return 0;
 	if (p->fds.pend)
 		proc_fdshare_resolve(w, &p->fds);
-	for (i = 0; i < p->fds.cap; i++) {
-		struct proc_fd *e = p->fds.slot[i];
-
-		if (e && e != FD_DELETED && (r = fn(e, arg)) != 0)
-			return r;
-	}
-	return 0;
+	return proc_fdtable_each(&p->fds, fn, arg);
 }

@@ -61,38 +61,41 @@ static size_t ent_size(const struct proc_fd *fd)
 	return (sizeof(*fd) + fd->name_len + 1 + 7) & ~(size_t)7;
 }
 
+static int snap_size(const struct proc_fd *fd, void *arg)
+{
+	*(size_t *)arg += ent_size(fd);
+	return 0;
+}
+
+static int snap_copy(const struct proc_fd *fd, void *arg)
+{
+	struct proc_fdsnap *s = arg;
+
+	memcpy(s->ents + s->size, fd, sizeof(*fd) + fd->name_len + 1);
+	s->size += ent_size(fd);
+	s->nfds++;
+	return 0;
+}
+
 int proc_fdshare_publish(struct proc_worker *w, struct proc_process *p, uint64_t child_tid)
 {
 	const struct proc_fdtable *ft = &p->fds;
 
 	if (p->fds.pend) /* p is itself a child whose fds are not copied yet */
 		proc_fdshare_resolve(w, &p->fds);
-	size_t size = sizeof(struct proc_fdsnap);
+	size_t size = 0;
 	struct proc_fdsnap *s;
-	unsigned char *at;
-	uint32_t i;
 
-	for (i = 0; i < ft->cap; i++)
-		if (ft->slot[i] && ft->slot[i] != PROC_FD_DELETED)
-			size += ent_size(ft->slot[i]);
-	s = malloc(size);
+	proc_fdtable_each(ft, snap_size, &size);
+	s = malloc(sizeof(*s) + size);
 	if (!s) {
 		CNT_INC(w, alloc_failures);
 		return -ENOMEM;
 	}
 	memset(s, 0, sizeof(*s));
 	s->key = w->key;
-	s->size = size;
-	at = s->ents;
-	for (i = 0; i < ft->cap; i++) {
-		const struct proc_fd *fd = ft->slot[i];
-
-		if (!fd || fd == PROC_FD_DELETED)
-			continue;
-		memcpy(at, fd, sizeof(*fd) + fd->name_len + 1);
-		at += ent_size(fd);
-		s->nfds++;
-	}
+	proc_fdtable_each(ft, snap_copy, s); /* s->size: the entries' bytes so far */
+	s->size += sizeof(*s);
 	ST_REL(s->child_tid, child_tid);
 	cds_lfht_node_init(&s->node);
 	cds_list_add_tail(&s->olink, &w->forks);

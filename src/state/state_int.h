@@ -68,6 +68,9 @@ struct proc_counters {
 #define CNT_INC(w, name)    CNT_ADD(w, name, 1)
 
 /* The owner's lists (a thread is on exactly one of live/pending/tombs). */
+#define PROC_FD_CLASSES 8     /* fd entries up to 8 x 64 bytes are recycled */
+#define PROC_FD_CACHE_MAX 256 /* entries kept per class and worker */
+
 struct proc_worker {
 	struct proc_counters cnt; /* [at] written by this worker only */
 	struct proc_table *t;
@@ -89,6 +92,11 @@ struct proc_worker {
 	uint64_t upd[PROC_UPD_NCOUNTERS]; /* [at] update.c's counters (PROC_UPD_STATS) */
 	struct cds_list_head forks;   /* [owner] fd snapshots it published, by key (fdshare.c) */
 	struct u64map replicas;	      /* [owner] tgid -> its replica proc_process (tid partitions) */
+	/* [owner] fd entries freed by this worker, kept for its next opens:
+	 * lists by size class (64-byte steps), linked through their first
+	 * word (fd.c). Only the owner allocates and frees a table's entries. */
+	struct proc_fd *fd_free[PROC_FD_CLASSES];
+	uint32_t fd_nfree[PROC_FD_CLASSES];
 	/* release by this worker, acquire by any: every event this worker owns
 	 * with a key below it has been applied (see "AS OF" in state.h) */
 	alignas(CACHELINE) uint64_t progress;
@@ -113,11 +121,17 @@ struct proc_ver {
 
 #define PROC_FD_DELETED ((struct proc_fd *)1) /* a removed slot (fd.c) */
 
+/* fds below this are indexed directly (fd.c); others, rare, are hashed */
+#define PROC_FD_DENSE_MAX (1u << 15)
+
 struct proc_fdtable {
-	struct proc_fd **slot; /* open addressing, linear probing */
-	uint32_t cap;	       /* power of two, 0 = empty table */
-	uint32_t n;	       /* live entries */
-	uint32_t used;	       /* live + deleted markers */
+	struct proc_fd **dense; /* dense[fd] for 0 <= fd < dcap; NULL: not open */
+	uint32_t dcap;		/* power of two, 0 = none */
+	uint32_t n;		/* live entries, both parts */
+	struct proc_fd **slot;	/* the other fds: open addressing, linear probing */
+	uint32_t cap;		/* power of two, 0 = empty */
+	uint32_t sn;		/* live entries in slot */
+	uint32_t used;		/* live + deleted markers in slot */
 	/* A fork across partitions whose inherited fds are not copied yet
 	 * (fdshare.c, "lazy"): the snapshot (pend_tid, pend_key) of worker
 	 * pend_owner lies under the table's own entries; gone lists the fds
@@ -277,7 +291,14 @@ void proc_fdshare_reclaim(struct proc_worker *w, uint64_t min);
 void proc_fdshare_destroy(struct proc_table *t);
 
 /* fd.c: owner-only fd tables */
-void proc_fdtable_free(struct proc_fdtable *ft);
+/* Free ft's entries (into w's cache; w NULL: to the allocator). */
+void proc_fdtable_free(struct proc_worker *w, struct proc_fdtable *ft);
+/* Free w's cached fd entries (the table's destroy). */
+void proc_fd_cache_drain(struct proc_worker *w);
+/* Every entry of ft, any order, until fn returns non-zero (returned). The
+ * table's owner only; fn must not change ft. */
+int proc_fdtable_each(const struct proc_fdtable *ft,
+		      int (*fn)(const struct proc_fd *fd, void *arg), void *arg);
 /* procfs.c, live: read fd of p's process from /proc (w->t->procfs) and add
  * it under p's entries (an fd a fork across partitions inherited: live mode
  * has no snapshots). 0, or -errno when it is not open there. Owner of p. */

@@ -374,7 +374,7 @@ static void process_abort(struct proc_worker *w, struct proc_process *p)
 	replica_forget(w, p);
 	proc_fdshare_abandon(w, &p->fds);
 	cds_list_del(&p->olink);
-	proc_fdtable_free(&p->fds);
+	proc_fdtable_free(w, &p->fds);
 	process_free_now(p);
 	CNT_INC(w, processes_freed);
 }
@@ -389,7 +389,7 @@ static void process_release(struct proc_worker *w, struct proc_process *p)
 	ver_forget(p->ids ? &p->ids->v : NULL);
 	cds_list_del(&p->olink);
 	proc_fdshare_abandon(w, &p->fds);
-	proc_fdtable_free(&p->fds);
+	proc_fdtable_free(w, &p->fds);
 	CNT_INC(w, processes_freed);
 	call_rcu(&p->rcu, process_free_cb);
 }
@@ -1598,9 +1598,10 @@ void proc_table_destroy(struct proc_table *t)
 				free(cds_list_entry(pos, struct proc_thread, olink));
 		cds_list_for_each_safe(pos, next, &w->procs) {
 			p = cds_list_entry(pos, struct proc_process, olink);
-			proc_fdtable_free(&p->fds);
+			proc_fdtable_free(NULL, &p->fds);
 			process_free_now(p);
 		}
+		proc_fd_cache_drain(w);
 		u64map_free(&w->replicas);
 	}
 	cds_lfht_destroy(t->index, NULL);

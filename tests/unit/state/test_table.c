@@ -287,6 +287,72 @@ T_TEST(t_fd_table)
 	proc_table_destroy(t);
 }
 
+static int fd_sum(const struct proc_fd *fd, void *arg)
+{
+	*(int64_t *)arg += fd->fd;
+	return 0;
+}
+
+/* fds below PROC_FD_DENSE_MAX are indexed directly, the others hashed: both
+ * parts answer lookups, removals, dups and walks, and a dense part grown
+ * by one high fd comes back down once that fd is closed. */
+T_TEST(t_fd_table_dense_and_sparse)
+{
+	struct proc_table *t = new_table(0);
+	struct proc_worker *w = proc_worker_register(t);
+	struct proc_spawn s = spawn_of(100, 100, 1, 10, "bash", "bash");
+	const int64_t fds[] = {0, 1, 2, 255, 32767, 32768, 1000000, -5};
+	int64_t sum = 0, want = 0;
+	struct proc_fd_info fi;
+	struct proc_thread *thr;
+	size_t i;
+
+	T_EQ_INT(proc_thread_clone(w, &s, &thr), 0);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		fi = (struct proc_fd_info){.fd = fds[i], .type = PROC_FD_FILE, .name = "/tmp/x"};
+		T_EQ_INT(proc_fd_add(w, thr, &fi), 0);
+		want += fds[i];
+	}
+	T_EQ_INT(proc_fd_count(w, thr), 8);
+	for (i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		T_CHECK(proc_fd_get(w, thr, fds[i]) != NULL);
+		T_EQ_INT(proc_fd_get(w, thr, fds[i])->fd, fds[i]);
+	}
+	T_CHECK(proc_fd_get(w, thr, 3) == NULL);
+	T_CHECK(proc_fd_get(w, thr, 32766) == NULL);
+	T_CHECK(proc_fd_get(w, thr, 1000001) == NULL);
+	T_EQ_INT(proc_fd_foreach(w, thr, fd_sum, &sum), 0);
+	T_EQ_INT(sum, want);
+	/* a dup between the parts, and a replacing open */
+	T_EQ_INT(proc_fd_dup(w, thr, 1000000, 7), 0);
+	T_EQ_INT(proc_fd_dup(w, thr, 7, 2000000), 0);
+	T_EQ_INT(proc_fd_count(w, thr), 10);
+	fi = (struct proc_fd_info){.fd = 2000000, .type = PROC_FD_PIPE, .name = "pipe:[9]"};
+	T_EQ_INT(proc_fd_add(w, thr, &fi), 0);
+	T_EQ_INT(proc_fd_count(w, thr), 10);
+	T_EQ_STR(proc_fd_get(w, thr, 2000000)->name, "pipe:[9]");
+	/* close the high ones: what is left stays reachable */
+	T_EQ_INT(proc_fd_remove(w, thr, 32767), 0);
+	T_EQ_INT(proc_fd_remove(w, thr, 32768), 0);
+	T_EQ_INT(proc_fd_remove(w, thr, 1000000), 0);
+	T_EQ_INT(proc_fd_remove(w, thr, 1000000), -ENOENT);
+	T_EQ_INT(proc_fd_remove(w, thr, -5), 0);
+	T_EQ_INT(proc_fd_count(w, thr), 6);
+	T_CHECK(proc_fd_get(w, thr, 255) != NULL);
+	T_CHECK(proc_fd_get(w, thr, 7) != NULL);
+	T_CHECK(proc_fd_get(w, thr, 2000000) != NULL);
+	T_CHECK(proc_fd_get(w, thr, 32767) == NULL);
+	sum = 0;
+	T_EQ_INT(proc_fd_foreach(w, thr, fd_sum, &sum), 0);
+	T_EQ_INT(sum, 0 + 1 + 2 + 255 + 7 + 2000000);
+	/* reopening a closed high fd grows the dense part again */
+	fi = (struct proc_fd_info){.fd = 32000, .type = PROC_FD_FILE, .name = "/a"};
+	T_EQ_INT(proc_fd_add(w, thr, &fi), 0);
+	T_EQ_STR(proc_fd_get(w, thr, 32000)->name, "/a");
+	proc_worker_unregister(w);
+	proc_table_destroy(t);
+}
+
 T_TEST(t_table_full_is_counted)
 {
 	struct proc_table *t = new_table(4);
@@ -699,6 +765,7 @@ int main(void)
 	T_RUN(t_exit_tomb_and_reparent);
 	T_RUN(t_setters);
 	T_RUN(t_fd_table);
+	T_RUN(t_fd_table_dense_and_sparse);
 	T_RUN(t_table_full_is_counted);
 	T_RUN(t_purge_and_tomb_expiry);
 	T_RUN(t_placeholder_filled);
