@@ -22,8 +22,11 @@
 
 #define CL 64
 
+/* One line per cell's sequence number: producers of neighbouring cells do
+ * not share a line, and the slots (large, mostly never used) are touched
+ * only when an alert is put in them. */
 struct mpsc_cell {
-	_Atomic uint64_t seq;
+	_Alignas(CL) _Atomic uint64_t seq;
 };
 
 struct out_mpsc {
@@ -31,24 +34,25 @@ struct out_mpsc {
 	_Alignas(CL) _Atomic uint32_t wake_seq;	   /* consumer sleeps here */
 	_Atomic uint32_t waiters;
 	_Alignas(CL) uint64_t dequeue_pos; /* consumer private */
-	_Alignas(CL) uint8_t *cells;
+	_Alignas(CL) struct mpsc_cell *cells;
+	uint8_t *slots;
 	uint64_t mask;
-	size_t stride; /* bytes per cell: 64-byte header line + slot */
+	size_t stride; /* bytes per slot, a multiple of CL */
 };
 
 static inline struct mpsc_cell *mpsc_cell(const struct out_mpsc *q, uint64_t pos)
 {
-	return (struct mpsc_cell *)(q->cells + (pos & q->mask) * q->stride);
+	return &q->cells[pos & q->mask];
 }
 
-static inline void *mpsc_slot(struct mpsc_cell *c)
+static inline void *mpsc_slot(const struct out_mpsc *q, const struct mpsc_cell *c)
 {
-	return (uint8_t *)c + CL;
+	return q->slots + (size_t)(c - q->cells) * q->stride;
 }
 
-static inline struct mpsc_cell *mpsc_cell_of(void *slot)
+static inline struct mpsc_cell *mpsc_cell_of(const struct out_mpsc *q, void *slot)
 {
-	return (struct mpsc_cell *)((uint8_t *)slot - CL);
+	return &q->cells[(size_t)((uint8_t *)slot - q->slots) / q->stride];
 }
 
 struct out_mpsc *out_mpsc_new(size_t capacity, size_t slot_size)
@@ -64,16 +68,20 @@ struct out_mpsc *out_mpsc_new(size_t capacity, size_t slot_size)
 		return NULL;
 	}
 	memset(q, 0, sizeof(*q));
-	q->stride = CL + ((slot_size + CL - 1) & ~(size_t)(CL - 1));
-	q->cells = aligned_alloc(CL, n * q->stride);
-	if (!q->cells) {
+	q->stride = (slot_size + CL - 1) & ~(size_t)(CL - 1);
+	q->cells = aligned_alloc(CL, n * sizeof(*q->cells));
+	/* not written here: the pages of slots never used stay untouched */
+	q->slots = aligned_alloc(CL, n * q->stride);
+	if (!q->cells || !q->slots) {
+		free(q->cells);
+		free(q->slots);
 		free(q);
 		errno = ENOMEM;
 		return NULL;
 	}
 	q->mask = n - 1;
 	for (uint64_t i = 0; i < n; i++)
-		atomic_init(&mpsc_cell(q, i)->seq, i);
+		atomic_init(&q->cells[i].seq, i);
 	return q;
 }
 
@@ -82,6 +90,7 @@ void out_mpsc_free(struct out_mpsc *q)
 	if (!q)
 		return;
 	free(q->cells);
+	free(q->slots);
 	free(q);
 }
 
@@ -103,7 +112,7 @@ void *out_mpsc_reserve_mp(struct out_mpsc *q)
 			if (atomic_compare_exchange_weak_explicit(&q->enqueue_pos, &pos, pos + 1,
 								  memory_order_relaxed,
 								  memory_order_relaxed))
-				return mpsc_slot(c);
+				return mpsc_slot(q, c);
 		} else if (dif < 0) {
 			return NULL;
 		} else {
@@ -114,7 +123,7 @@ void *out_mpsc_reserve_mp(struct out_mpsc *q)
 
 void out_mpsc_commit_mp(struct out_mpsc *q, void *slot)
 {
-	struct mpsc_cell *c = mpsc_cell_of(slot);
+	struct mpsc_cell *c = mpsc_cell_of(q, slot);
 	/* the cell was claimed at seq == pos: publish pos + 1 */
 	uint64_t seq = atomic_load_explicit(&c->seq, memory_order_relaxed);
 
@@ -131,7 +140,7 @@ void *out_mpsc_peek_sc(struct out_mpsc *q)
 
 	if (seq != q->dequeue_pos + 1)
 		return NULL;
-	return mpsc_slot(c);
+	return mpsc_slot(q, c);
 }
 
 void out_mpsc_pop_sc(struct out_mpsc *q)
