@@ -68,6 +68,7 @@ struct proc_counters {
 #define CNT_INC(w, name)    CNT_ADD(w, name, 1)
 
 /* The owner's lists (a thread is on exactly one of live/pending/tombs). */
+#define PROC_TCACHE 256	      /* own threads a worker remembers by tid (table.c) */
 #define PROC_FD_CLASSES 8     /* fd entries up to 8 x 64 bytes are recycled */
 #define PROC_FD_CACHE_MAX 256 /* entries kept per class and worker */
 
@@ -97,6 +98,17 @@ struct proc_worker {
 	 * word (fd.c). Only the owner allocates and frees a table's entries. */
 	struct proc_fd *fd_free[PROC_FD_CLASSES];
 	uint32_t fd_nfree[PROC_FD_CLASSES];
+	/* [owner] threads it owns that it looked up lately, by tid hash, so
+	 * that an event's own thread usually costs no index lookup
+	 * (proc_thread_lookup_own). An entry counts while its gen is tc_gen,
+	 * which every quiescent state bumps; w forgets a tid when it replaces
+	 * or frees that tid's entry (the only ways a w-owned thread leaves the
+	 * index or memory). */
+	struct proc_tcache {
+		uint64_t tid, gen;
+		struct proc_thread *thr;
+	} tc[PROC_TCACHE];
+	uint64_t tc_gen;
 	/* release by this worker, acquire by any: every event this worker owns
 	 * with a key below it has been applied (see "AS OF" in state.h) */
 	alignas(CACHELINE) uint64_t progress;
@@ -239,6 +251,9 @@ struct proc_table {
  * worker `owner` has applied every event it owns below key. */
 struct proc_thread *proc_owned_thread(struct proc_worker *w, uint64_t tid);
 void proc_wait_progress(struct proc_worker *w, unsigned owner, uint64_t key);
+/* proc_thread_lookup for a tid whose events w applies: the same answer,
+ * from w's cache of its own threads when it can (see proc_worker.tc). */
+struct proc_thread *proc_thread_lookup_own(struct proc_worker *w, uint64_t tid);
 
 /*
  * fdshare.c: a clone child's fds when its parent's process is another

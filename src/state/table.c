@@ -497,6 +497,15 @@ static struct proc_thread *thread_alloc(struct proc_worker *w, struct proc_proce
 	return thr;
 }
 
+/* w's cache of its own threads no longer holds tid. */
+static inline void tc_forget(struct proc_worker *w, uint64_t tid)
+{
+	struct proc_tcache *c = &w->tc[tid_hash(tid) & (PROC_TCACHE - 1)];
+
+	if (c->tid == tid)
+		c->gen = 0;
+}
+
 /*
  * Link thr into its process and w's lists, then publish it under tid. An
  * entry already there (a missed exit, a tomb, a placeholder being replaced)
@@ -513,6 +522,7 @@ static void thread_publish(struct proc_worker *w, struct proc_thread *thr, uint6
 	cds_list_add_tail(&thr->olink, &w->live);
 	CNT_INC(w, threads_created);
 	ST_REL(thr->tid, tid);
+	tc_forget(w, tid);
 	old = cds_lfht_add_replace(w->t->index, tid_hash(tid), thread_match, &tid, &thr->node);
 	if (old) {
 		struct proc_thread *o = caa_container_of(old, struct proc_thread, node);
@@ -551,6 +561,7 @@ static void entomb(struct proc_worker *w, struct proc_thread *thr, uint64_t ts)
 
 static void tomb_expire(struct proc_worker *w, struct proc_thread *thr)
 {
+	tc_forget(w, LD(thr->tid));
 	cds_lfht_del(w->t->index, &thr->node); /* -ENOENT when replaced: fine */
 	cds_list_del(&thr->olink);
 	ST(w->ntombs, w->ntombs - 1);
@@ -1247,6 +1258,26 @@ void proc_wait_progress(struct proc_worker *w, unsigned owner, uint64_t key)
 		progress_wait_one(w, &w->t->workers[owner], key);
 }
 
+struct proc_thread *proc_thread_lookup_own(struct proc_worker *w, uint64_t tid)
+{
+	struct proc_tcache *c = &w->tc[tid_hash(tid) & (PROC_TCACHE - 1)];
+	struct proc_thread *thr;
+
+	/* an own thread is never waited for (w is at its key), so the AS OF
+	 * answer is the entry's own visibility, as below */
+	if (c->gen == w->tc_gen && c->tid == tid && thread_visible(w, c->thr, w->key)) {
+		CNT_INC(w, lookups);
+		return c->thr;
+	}
+	thr = proc_thread_lookup(w, tid);
+	if (thr && thr->owner == w->id) {
+		c->tid = tid;
+		c->thr = thr;
+		c->gen = w->tc_gen;
+	}
+	return thr;
+}
+
 struct proc_thread *proc_thread_lookup(struct proc_worker *w, uint64_t tid)
 {
 	struct proc_thread *thr = find_as_of(w, tid);
@@ -1627,6 +1658,7 @@ struct proc_worker *proc_worker_register(struct proc_table *t)
 	w = &t->workers[id];
 	/* waiting tables: nothing applied yet, readers wait for us */
 	w->pub = t->wait ? 0 : UINT64_MAX;
+	w->tc_gen = 1; /* the zeroed cache entries (gen 0) count for nothing */
 	ST_REL(w->progress, w->pub);
 	ST(w->registered, 1);
 	tls_w = w;
@@ -1653,6 +1685,7 @@ void proc_worker_unregister(struct proc_worker *w)
 
 void proc_worker_quiescent(struct proc_worker *w)
 {
+	w->tc_gen++; /* pointers held past a quiescent state may be freed */
 	flush_pending(w);
 	TSAN_QS();
 	rcu_quiescent_state();
@@ -1699,7 +1732,7 @@ uint64_t proc_table_min_progress(const struct proc_table *t)
 
 void proc_worker_offline(struct proc_worker *w)
 {
-	(void)w;
+	w->tc_gen++;
 	TSAN_QS();
 	rcu_thread_offline();
 }

@@ -1666,7 +1666,7 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 	} else if (is_exec_exit(type) && res_of(ev) >= 0) {
 		err = on_exec(&u);
 	}
-	thr = u.thr ? u.thr : proc_thread_lookup(w, tid);
+	thr = u.thr ? u.thr : proc_thread_lookup_own(w, tid);
 	if (thr && proc_thread_owner(thr) != w->id) {
 		/* misrouted: readable, never written here */
 		UPD_INC(w, ev_foreign);
