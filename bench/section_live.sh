@@ -23,21 +23,21 @@ QUICK=${QUICK:-}
 P="$BUILD/peregrine"
 S="$BUILD/bench/storm"
 RULES="$FIXTURES/rules/falco_rules.yaml"
-# Rates (syscalls/s, 0 = as fast as the storm can) per host. The storm tops
-# out near 0.5-0.75M/s on 2 cores with the probe attached; the busy engine
-# falls off a cliff where the cpus saturate (300-400k/s), the capped single
-# consumer between 400k and 500k/s. Normal never drops: its maximum is enough.
-if [ -n "$QUICK" ]; then
-	D_NORMAL="0" D_BUSY="400000 0" D_CAPPED="500000 0" D_NRUNS=1
-else
-	D_NORMAL="0" D_BUSY="300000 400000 0" D_CAPPED="400000 500000 0" D_NRUNS=5
-fi
-# the environment may override these (exploring the sweep by hand)
-: "${RATES_NORMAL:=$D_NORMAL}" "${RATES_BUSY:=$D_BUSY}" "${RATES_CAPPED:=$D_CAPPED}"
+# Rates (syscalls/s, 0 = as fast as the storm can) per host. Normal never
+# drops: its maximum (0) is enough. For busy and capped ("search") the
+# crossover depends on the machine (0.4-0.5M/s on one VM, over 1M/s on a
+# faster one), so the single consumer is first walked up LADDER, one storm
+# per rung, to the first rung where it drops more than 1%; both modes are
+# then measured at that rung, the rung below it and unlimited.
+LADDER="250000 350000 500000 700000 1000000 1400000 2000000 2800000 4000000"
+if [ -n "$QUICK" ]; then D_NRUNS=1; else D_NRUNS=5; fi
+# the environment may override these (a list of rates instead of "search")
+: "${RATES_NORMAL:=0}" "${RATES_BUSY:=search}" "${RATES_CAPPED:=search}"
 : "${SECS:=1}" "${NRUNS:=$D_NRUNS}" "${HOSTS:=normal busy capped}"
 : "${CAP_US:=5000}" "${CAP_PERIOD:=100000}"
 declare -A NICE=([normal]=0 [busy]=19 [capped]=0) PROCS=([normal]=4 [busy]=8 [capped]=8)
 declare -A RATES=([normal]=$RATES_NORMAL [busy]=$RATES_BUSY [capped]=$RATES_CAPPED)
+declare -A LADDER_RUN=()
 declare -A CAP=([normal]= [busy]= [capped]=$CAP_US)
 CG=/sys/fs/cgroup/cpu/peregrine-live.$$
 DAT=docs/img/live_drops.dat
@@ -154,6 +154,25 @@ one_run() {
 		printf "%s %d %d %d %.0f %.0f\n", $1, prod, proc, drop, $8,
 			(proc > 0) ? ($10 - $9) / proc : 0 }'
 }
+# search HOST (the single consumer running): walk LADDER, one storm per
+# rung, until the consumer drops more than 1% or the storm cannot offer the
+# rung; sets RATES[HOST] to the rung below, that rung, and unlimited, and
+# LADDER_RUN[HOST] to what the walk saw ("rate:drop%" per rung)
+search() {
+	local r lo= hi= off prod proc drop pct
+	for r in $LADDER; do
+		read -r off prod proc drop _ _ <<<"$(one_run "$1" "$r")"
+		[ -n "$drop" ] || exit 1
+		pct=$(awk -v d="$drop" -v p="$prod" 'BEGIN {printf "%.2f", (p > 0) ? 100 * d / p : 0}')
+		LADDER_RUN[$1]+="${LADDER_RUN[$1]:+ }$r:$pct"
+		echo "section_live: $1 host, search: $r/s offered $off, dropped $pct%" >&2
+		# the storm's own ceiling: past it a rung is "unlimited"
+		awk -v o="$off" -v r="$r" 'BEGIN {exit !(o < 0.85 * r)}' && break
+		if awk -v p="$pct" 'BEGIN {exit !(p > 1)}'; then hi=$r; break; fi
+		lo=$r
+	done
+	RATES[$1]="$lo${lo:+ }$hi${hi:+ }0"
+}
 # the median of the numbers on stdin (lib.sh's mmm)
 med() { mmm | awk '{print $2}'; }
 
@@ -172,6 +191,7 @@ for h in $HOSTS; do
 		eng_start "$h" $mode
 		[ -n "${CAP[$h]}" ] && cap "${CAP[$h]}"
 		settled
+		[ "${RATES[$h]}" = search ] && search "$h"
 		for r in ${RATES[$h]}; do
 			k=$h.$mode.$r
 			: >"$tmp/cell"
@@ -287,6 +307,14 @@ if [ -n "$nocap" ]; then
 fi
 echo "\"Offered\" is what the storm achieved next to the engine, not a free-running rate."
 echo
+for h in $HOSTS; do
+	[ -n "${LADDER_RUN[$h]:-}" ] || continue
+	echo "*$h* host, rates chosen by a search: the single consumer, one storm per rate, drop %"
+	echo "${LADDER_RUN[$h]}" | tr ' ' '\n' |
+		awk -F: '{printf "%s%s/s %s%%", (NR > 1) ? ", " : "", $1, $2} END {print ";"}'
+	echo "measured below at the last rate under 1%, the first over it, and unlimited."
+	echo
+done
 echo "| host | mode | target rate | offered (storm) | produced | processed | dropped | drop % min / median / max | storm cpu/syscall (ns) | engine cpu/event (ns) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for h in $HOSTS; do
