@@ -68,7 +68,7 @@ struct proc_counters {
 #define CNT_INC(w, name)    CNT_ADD(w, name, 1)
 
 /* The owner's lists (a thread is on exactly one of live/pending/tombs). */
-#define PROC_TCACHE 256	      /* own threads a worker remembers by tid (table.c) */
+#define PROC_TCACHE 1024	      /* own threads a worker remembers by tid (table.c) */
 #define PROC_FD_CLASSES 8     /* fd entries up to 8 x 64 bytes are recycled */
 #define PROC_FD_CACHE_MAX 256 /* entries kept per class and worker */
 
@@ -100,15 +100,15 @@ struct proc_worker {
 	uint32_t fd_nfree[PROC_FD_CLASSES];
 	/* [owner] threads it owns that it looked up lately, by tid hash, so
 	 * that an event's own thread usually costs no index lookup
-	 * (proc_thread_lookup_own). An entry counts while its gen is tc_gen,
-	 * which every quiescent state bumps; w forgets a tid when it replaces
-	 * or frees that tid's entry (the only ways a w-owned thread leaves the
-	 * index or memory). */
+	 * (proc_thread_lookup_own). Kept across quiescent states: a thread
+	 * record is freed only by its owner, which forgets its tid first
+	 * (tomb_expire; thread_publish when it replaces it), so a remembered
+	 * pointer stays valid; one another worker replaced in the index is
+	 * told by its node's deleted mark. thr NULL: an empty entry. */
 	struct proc_tcache {
-		uint64_t tid, gen;
+		uint64_t tid;
 		struct proc_thread *thr;
 	} tc[PROC_TCACHE];
-	uint64_t tc_gen;
 	/* release by this worker, acquire by any: every event this worker owns
 	 * with a key below it has been applied (see "AS OF" in state.h) */
 	alignas(CACHELINE) uint64_t progress;

@@ -503,7 +503,7 @@ static inline void tc_forget(struct proc_worker *w, uint64_t tid)
 	struct proc_tcache *c = &w->tc[tid_hash(tid) & (PROC_TCACHE - 1)];
 
 	if (c->tid == tid)
-		c->gen = 0;
+		c->thr = NULL;
 }
 
 /*
@@ -1264,8 +1264,11 @@ struct proc_thread *proc_thread_lookup_own(struct proc_worker *w, uint64_t tid)
 	struct proc_thread *thr;
 
 	/* an own thread is never waited for (w is at its key), so the AS OF
-	 * answer is the entry's own visibility, as below */
-	if (c->gen == w->tc_gen && c->tid == tid && thread_visible(w, c->thr, w->key)) {
+	 * answer is the entry's own visibility, as below; a thread another
+	 * worker replaced in the index (thread_publish: a tid that moved
+	 * partitions after a missed exit) no longer answers for its tid */
+	if (c->thr && c->tid == tid && thread_visible(w, c->thr, w->key) &&
+	    !cds_lfht_is_node_deleted(&c->thr->node)) {
 		CNT_INC(w, lookups);
 		return c->thr;
 	}
@@ -1273,7 +1276,6 @@ struct proc_thread *proc_thread_lookup_own(struct proc_worker *w, uint64_t tid)
 	if (thr && thr->owner == w->id) {
 		c->tid = tid;
 		c->thr = thr;
-		c->gen = w->tc_gen;
 	}
 	return thr;
 }
@@ -1658,7 +1660,7 @@ struct proc_worker *proc_worker_register(struct proc_table *t)
 	w = &t->workers[id];
 	/* waiting tables: nothing applied yet, readers wait for us */
 	w->pub = t->wait ? 0 : UINT64_MAX;
-	w->tc_gen = 1; /* the zeroed cache entries (gen 0) count for nothing */
+	memset(w->tc, 0, sizeof(w->tc)); /* a slot used before starts afresh */
 	ST_REL(w->progress, w->pub);
 	ST(w->registered, 1);
 	tls_w = w;
@@ -1685,7 +1687,6 @@ void proc_worker_unregister(struct proc_worker *w)
 
 void proc_worker_quiescent(struct proc_worker *w)
 {
-	w->tc_gen++; /* pointers held past a quiescent state may be freed */
 	flush_pending(w);
 	TSAN_QS();
 	rcu_quiescent_state();
@@ -1732,7 +1733,7 @@ uint64_t proc_table_min_progress(const struct proc_table *t)
 
 void proc_worker_offline(struct proc_worker *w)
 {
-	w->tc_gen++;
+	(void)w;
 	TSAN_QS();
 	rcu_thread_offline();
 }

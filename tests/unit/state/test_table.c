@@ -10,6 +10,7 @@
 
 #include "t.h"
 #include "state_test_util.h"
+#include "state/state_int.h" /* proc_thread_lookup_own */
 
 static struct proc_table *new_table(uint32_t max_threads)
 {
@@ -757,6 +758,63 @@ T_TEST(t_x_foreign_write_refused)
 	proc_table_destroy(t);
 }
 
+/* Past a quiescent state, the worker's own thread of r->tid as an event
+ * of it finds it (proc_thread_lookup_own), and its comm. */
+static void x_own(struct proc_worker *w, void *arg)
+{
+	struct xres *r = arg;
+
+	proc_worker_quiescent(w);
+	r->thr = proc_thread_lookup_own(w, r->tid);
+	r->found = r->thr != NULL;
+	memset(r->held_comm, 0, PROC_COMM_MAX);
+	if (r->thr)
+		memcpy(r->held_comm, proc_process_image(proc_thread_process(r->thr))->comm,
+		       PROC_COMM_MAX);
+}
+
+/* (5) A worker remembers its own threads across quiescent states; what it
+ * remembers gives way when another worker takes the tid over (a missed
+ * exit, the tid reused in another partition) and when the thread exits. */
+T_TEST(t_x_own_cache)
+{
+	struct proc_table *t = new_table(0);
+	struct stepper a, b;
+	struct xres ra = {.tid = 700, .tgid = 700, .ptid = 1, .ts = 10, .comm = "old"};
+	struct xres rb = {.tid = 700, .tgid = 700, .ptid = 1, .ts = 20, .comm = "new"};
+	struct proc_thread *first;
+
+	stepper_start(&a, t);
+	stepper_start(&b, t);
+	step(&a, x_clone, &ra);
+	step(&a, x_own, &ra);
+	T_CHECK(ra.found);
+	T_EQ_STR(ra.held_comm, "old");
+	first = ra.thr;
+	step(&a, x_own, &ra); /* another quiescent state: the same record */
+	T_CHECK(ra.thr == first);
+	step(&b, x_clone, &rb); /* b's 700 replaces a's in the index */
+	T_EQ_INT(rb.rc, 0);
+	step(&a, x_own, &ra);
+	T_CHECK(ra.found);
+	T_EQ_STR(ra.held_comm, "new");
+	T_CHECK(ra.thr != first);
+	/* an exited own thread: gone once entombed */
+	ra = (struct xres){.tid = 701, .tgid = 701, .ptid = 1, .ts = 30, .comm = "short"};
+	step(&a, x_clone, &ra);
+	step(&a, x_own, &ra);
+	T_CHECK(ra.found);
+	ra.reaper = 1;
+	ra.ts = 40;
+	step(&a, x_exit, &ra);
+	T_EQ_INT(ra.rc, 0);
+	step(&a, x_own, &ra);
+	T_CHECK(!ra.found);
+	stepper_stop(&a);
+	stepper_stop(&b);
+	proc_table_destroy(t);
+}
+
 int main(void)
 {
 	T_RUN(t_clone_and_lookup);
@@ -776,5 +834,6 @@ int main(void)
 	T_RUN(t_x_parent_exits_during_walk);
 	T_RUN(t_x_nonleader_exec);
 	T_RUN(t_x_foreign_write_refused);
+	T_RUN(t_x_own_cache);
 	return T_DONE();
 }
