@@ -220,6 +220,7 @@ void proc_upd_stats(const struct proc_table *t, struct proc_upd_stats *out)
 
 static int8_t fd_param_idx[EVT_TYPE_MAX];
 static pthread_once_t fd_param_once = PTHREAD_ONCE_INIT;
+static bool fd_param_ready; /* release by fd_param_init, acquire by fd_param_need */
 static bool held_type[EVT_TYPE_MAX]; /* enter and exit of held_exits (below), built once */
 static void held_init(void);
 
@@ -248,6 +249,15 @@ static void fd_param_init(void)
 		fd_param_idx[t] = (int8_t)idx;
 	}
 	held_init();
+	__atomic_store_n(&fd_param_ready, true, __ATOMIC_RELEASE);
+}
+
+/* The tables above, built on first use by whichever thread gets there; a
+ * flag in front of pthread_once so that an event costs one load. */
+static inline void fd_param_need(void)
+{
+	if (!__atomic_load_n(&fd_param_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&fd_param_once, fd_param_init);
 }
 
 static bool has(const struct evt *ev, uint32_t i)
@@ -1348,7 +1358,7 @@ static void held_init(void)
 
 bool proc_event_type_held(uint16_t type)
 {
-	pthread_once(&fd_param_once, fd_param_init);
+	fd_param_need();
 	return type < EVT_TYPE_MAX && held_type[type];
 }
 
@@ -1646,7 +1656,7 @@ int proc_event_apply(struct proc_worker *w, const struct evt *ev, uint16_t cpu,
 	ref->fdnum = -1;
 	ref->defer_fd = -1;
 	UPD_INC(w, events);
-	pthread_once(&fd_param_once, fd_param_init);
+	fd_param_need();
 
 	if (ev->info->origin == ECAT_METAEVENT || ev->info->origin == ECAT_PLUGIN ||
 	    tid == UINT64_MAX) {
@@ -1714,7 +1724,7 @@ int proc_event_apply_held(struct proc_worker *w, const struct evt *ev, uint64_t 
 	memset(ref, 0, sizeof(*ref));
 	ref->fdnum = -1;
 	ref->defer_fd = -1;
-	pthread_once(&fd_param_once, fd_param_init);
+	fd_param_need();
 	if (evt_type_is_enter(type) || is_clone_exit(type) || type >= EVT_TYPE_MAX ||
 	    !held_type[type])
 		return 0;
