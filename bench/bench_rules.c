@@ -44,13 +44,7 @@ static double replay(const char *cap, const struct rule_ruleset *rs, uint64_t *n
 		if (evt_decode(ce.hdr, ce.len, &ev, NULL) != EVT_OK)
 			continue;
 		proc_event_apply(pw, &ev, ce.cpu, &ref);
-		c.ev = &ev;
-		c.cpu = ce.cpu;
-		c.num = ++*nev;
-		c.thr = ref.thr;
-		c.proc = ref.proc;
-		c.fd = ref.fd;
-		c.fdnum = ref.fdnum;
+		fld_ctx_set_event(&c, pw, &ev, ce.cpu, ++*nev, &ref);
 		t0 = bench_now_ns();
 		rule_eval(rs, w, &c, true, bench_count_match, nm);
 		spent += bench_now_ns() - t0;

@@ -58,14 +58,7 @@ static void one_event(struct pass *p, const struct evt *ev, uint16_t cpu, uint64
 
 	proc_event_apply(p->pw, ev, cpu, &ref);
 	if (p->st == ST_RULES) {
-		c.pw = p->pw;
-		c.ev = ev;
-		c.cpu = cpu;
-		c.num = num;
-		c.thr = ref.thr;
-		c.proc = ref.proc;
-		c.fd = ref.fd;
-		c.fdnum = ref.fdnum;
+		fld_ctx_set_event(&c, p->pw, ev, cpu, num, &ref);
 		rule_eval(p->rs, p->rw, &c, true, bench_count_match, &p->matches);
 	}
 	proc_event_done(p->pw, &ref);

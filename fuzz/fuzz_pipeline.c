@@ -7,13 +7,16 @@
  * values its writer chose: fds far past any table, tids of 0 or 2^64-1,
  * clones of unknown parents, exits of threads never seen, paths without
  * an end. The state and the rules must take any of them without reading
- * out of bounds, leaking or crashing.
+ * out of bounds, leaking or crashing. Every other input is keyed as the
+ * engine's workers key events, and evaluated with every matching rule
+ * rather than the first.
  *
  * The state table is small (256 threads, 16 tombs, 1 ms to idle and to
  * expire) so that its limits are reached; quiescent states come every 16
  * events so that retired records are freed while the input runs, and a
  * purge sweeps every 256.
  */
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -89,6 +92,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cap_event ce;
 	struct evt ev;
 	uint64_t n = 0;
+	/* half the inputs keyed like the engine's workers (each event its
+	 * number: exits leave versions for readers behind), half with no key
+	 * (state applied at once, as a single-threaded reader does) */
+	bool keyed = size & 1;
 
 	r = cap_reader_open_mem(data, size, NULL);
 	if (!r)
@@ -106,16 +113,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (evt_decode(ce.hdr, ce.len, &ev, NULL) != EVT_OK)
 			continue;
 		n++;
+		if (keyed)
+			proc_worker_set_key(pw, n);
 		proc_event_apply(pw, &ev, ce.cpu, &ref);
-		c.pw = pw;
-		c.ev = &ev;
-		c.cpu = ce.cpu;
-		c.num = n;
-		c.thr = ref.thr;
-		c.proc = ref.proc;
-		c.fd = ref.fd;
-		c.fdnum = ref.fdnum;
-		rule_eval(rs, rw, &c, true, on_match, NULL);
+		fld_ctx_set_event(&c, pw, &ev, ce.cpu, n, &ref);
+		if (ev.info->origin != ECAT_METAEVENT)
+			rule_eval(rs, rw, &c, size & 2, on_match, NULL);
 		proc_event_done(pw, &ref);
 		if (n % 16 == 0)
 			proc_worker_quiescent(pw);

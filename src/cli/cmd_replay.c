@@ -77,13 +77,7 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg)
 		if ((num & (ENG_PURGE_EVERY - 1)) == 0)
 			proc_worker_purge(pw, ce.hdr->ts, PROC_PURGE_ALL);
 		proc_event_apply(pw, &ev, ce.cpu, &ref);
-		c.ev = &ev;
-		c.cpu = ce.cpu;
-		c.num = num;
-		c.thr = ref.thr;
-		c.proc = ref.proc;
-		c.fd = ref.fd;
-		c.fdnum = ref.fdnum;
+		fld_ctx_set_event(&c, pw, &ev, ce.cpu, num, &ref);
 		/* meta events (procinfo, useradded, ...) feed the state only: libs
 		 * numbers them but hides them from filters and rules */
 		if (ev.info->origin != ECAT_METAEVENT)

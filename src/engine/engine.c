@@ -234,16 +234,9 @@ static void wk_event(struct eng_worker *w, const void *buf, uint32_t len, uint16
 	w->last_ts = ev.hdr->ts;
 	proc_event_apply(w->pw, &ev, cpu, &ref);
 	memset(&ctx, 0, sizeof(ctx));
-	ctx.ev = &ev;
-	ctx.cpu = cpu;
-	ctx.num = num;
+	fld_ctx_set_event(&ctx, w->pw, &ev, cpu, num, &ref);
 	ctx.first_ts = w->first_ts;
 	ctx.hostname = w->e->hostname;
-	ctx.pw = w->pw;
-	ctx.thr = ref.thr;
-	ctx.proc = ref.proc;
-	ctx.fd = ref.fd;
-	ctx.fdnum = ref.fdnum;
 	if (w->rw)
 		rule_eval(w->rs, w->rw, &ctx, !w->e->o.match_all, wk_on_match, w);
 	if (w->e->o.on_event && ev.info->origin != ECAT_METAEVENT)

@@ -48,6 +48,7 @@
 #include <stdint.h>
 
 #include "abi/event_table.h"
+#include "state/state.h" /* struct proc_evt_ref (fld_ctx_set_event) */
 
 struct proc_worker;
 struct proc_thread;
@@ -587,6 +588,23 @@ struct fld_ctx {
 	const struct proc_fd *fd;
 	int64_t fdnum;
 };
+
+/* Point @c at event @ev (number @num, from @cpu) of worker @pw and at what
+ * proc_event_apply() found for it (@ref); first_ts and hostname are left
+ * as they are. */
+static inline void fld_ctx_set_event(struct fld_ctx *c, struct proc_worker *pw,
+				     const struct evt *ev, uint16_t cpu, uint64_t num,
+				     const struct proc_evt_ref *ref)
+{
+	c->ev = ev;
+	c->cpu = cpu;
+	c->num = num;
+	c->pw = pw;
+	c->thr = ref->thr;
+	c->proc = ref->proc;
+	c->fd = ref->fd;
+	c->fdnum = ref->fdnum;
+}
 
 /* Per-worker cache and scratch. Opaque. */
 struct fld_worker;

@@ -48,13 +48,7 @@ static int run(const char *cap, const struct rule_ruleset *rs, bool first_only,
 		if (evt_decode(ce.hdr, ce.len, &ev, NULL) != EVT_OK)
 			return -1;
 		proc_event_apply(pw, &ev, ce.cpu, &ref);
-		c.ev = &ev;
-		c.cpu = ce.cpu;
-		c.num++;
-		c.thr = ref.thr;
-		c.proc = ref.proc;
-		c.fd = ref.fd;
-		c.fdnum = ref.fdnum;
+		fld_ctx_set_event(&c, pw, &ev, ce.cpu, c.num + 1, &ref);
 		if (ev.info->origin != ECAT_METAEVENT)
 			rule_eval(rs, w, &c, first_only, on_match, cnt);
 		proc_event_done(pw, &ref);
