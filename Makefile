@@ -87,7 +87,7 @@ run: deps $(BUILD)/peregrine
 # libFuzzer harnesses: clang, its own build tree, the library rebuilt with
 # -fsanitize=fuzzer-no-link so coverage reaches into it.
 FUZZ_BUILD := build/fuzz
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 fuzz: $(FUZZ_BIN)
@@ -98,6 +98,12 @@ $(FUZZ_BUILD)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_LIB_OBJ)
 	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $^ $(LDLIBS)
 # fuzz_config drives src/cli/config.c, which is not in the library
 $(FUZZ_BUILD)/fuzz_config: $(FUZZ_BUILD)/src/cli/config.o
+# kept between runs (make would delete them as intermediates)
+.SECONDARY: $(FUZZ_LIB_OBJ) $(FUZZ_BUILD)/src/cli/config.o
+# `make test` also runs each libFuzzer build over its corpus once (ASan and
+# UBSan, no recovery): undefined behaviour the normal build cannot see
+# fails the tests (tests/sh/fuzz_corpus.sh)
+test: $(FUZZ_BIN)
 $(BUILD)/fuzz_replay/fuzz_config: $(BUILD)/src/cli/config.o
 
 # Every harness also builds with the normal compiler and flags (SAN too)

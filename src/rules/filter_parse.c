@@ -240,7 +240,8 @@ static bool push(struct parser *p, struct flt_node *n)
 /* Move stk[base..] into dst (in the arena) and pop them. */
 static bool pop_into(struct parser *p, uint32_t base, struct flt_nodes *dst)
 {
-	int err = flt_node__set_kids(p->ast, dst, p->stk + base, p->nstk - base);
+	/* no node pushed yet: stk is NULL, and NULL + 0 is undefined */
+	int err = flt_node__set_kids(p->ast, dst, p->stk ? p->stk + base : NULL, p->nstk - base);
 
 	p->nstk = base;
 	if (err) {

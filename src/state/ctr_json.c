@@ -292,6 +292,22 @@ enum ctr_jtype ctr_json_type(const struct ctr_json *j, int tok)
 
 /* Decode raw string bytes (escapes) into out; returns the length stored.
  * out == NULL: store nothing, return the whole decoded length. */
+/* The code point of the four hex digits at s, or '?' when one is not a
+ * hex digit (the reader checks escapes; strings from elsewhere may not). */
+static uint32_t hex4(const char *s)
+{
+	uint32_t v = 0;
+
+	for (int k = 0; k < 4; k++) {
+		int d = ascii_hexval(s[k]);
+
+		if (d < 0)
+			return '?';
+		v = v << 4 | (uint32_t)d;
+	}
+	return v;
+}
+
 static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;
@@ -321,14 +337,11 @@ static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 			buf[0] = f ? to[f - from] : '?';
 			i += 2;
 		} else if (i + 6 <= len) {
-			cp = (uint32_t)(ascii_hexval(s[i + 2]) << 12 | ascii_hexval(s[i + 3]) << 8 |
-					ascii_hexval(s[i + 4]) << 4 | ascii_hexval(s[i + 5]));
+			cp = hex4(s + i + 2);
 			i += 6;
 			if (cp >= 0xd800 && cp < 0xdc00 && i + 6 <= len && s[i] == '\\' &&
 			    s[i + 1] == 'u') {
-				uint32_t lo =
-					(uint32_t)(ascii_hexval(s[i + 2]) << 12 | ascii_hexval(s[i + 3]) << 8 |
-						   ascii_hexval(s[i + 4]) << 4 | ascii_hexval(s[i + 5]));
+				uint32_t lo = hex4(s + i + 2);
 
 				if (lo >= 0xdc00 && lo < 0xe000) {
 					cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);

@@ -115,7 +115,8 @@ static inline struct proc_fd **fdt_find(const struct proc_fdtable *ft, int64_t f
 
 static inline bool fdt_is_dense(const struct proc_fdtable *ft, struct proc_fd *const *c)
 {
-	return c >= ft->dense && c < ft->dense + ft->dcap;
+	/* no dense part yet: dense is NULL, and NULL + 0 is undefined */
+	return ft->dcap && c >= ft->dense && c < ft->dense + ft->dcap;
 }
 
 /* Put e (its fd not present) into the table. */
