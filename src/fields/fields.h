@@ -48,12 +48,7 @@
 #include <stdint.h>
 
 #include "abi/event_table.h"
-#include "state/state.h" /* struct proc_evt_ref (fld_ctx_set_event) */
-
-struct proc_worker;
-struct proc_thread;
-struct proc_process;
-struct proc_fd;
+#include "state/state.h" /* the state records a field reads, struct proc_evt_ref */
 
 /*
  * Value types, X(id, libs name). The libs name is what --list-fields shows.

@@ -290,8 +290,6 @@ enum ctr_jtype ctr_json_type(const struct ctr_json *j, int tok)
 	return (enum ctr_jtype)j->t[tok].type;
 }
 
-/* Decode raw string bytes (escapes) into out; returns the length stored.
- * out == NULL: store nothing, return the whole decoded length. */
 /* The code point of the four hex digits at s, or '?' when one is not a
  * hex digit (the reader checks escapes; strings from elsewhere may not). */
 static uint32_t hex4(const char *s)
@@ -308,6 +306,8 @@ static uint32_t hex4(const char *s)
 	return v;
 }
 
+/* Decode raw string bytes (escapes) into out; returns the length stored.
+ * out == NULL: store nothing, return the whole decoded length. */
 static size_t json_unescape(const char *s, size_t len, char *out, size_t cap)
 {
 	size_t i = 0, o = 0;

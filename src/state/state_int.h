@@ -68,7 +68,7 @@ struct proc_counters {
 #define CNT_INC(w, name)    CNT_ADD(w, name, 1)
 
 /* The owner's lists (a thread is on exactly one of live/pending/tombs). */
-#define PROC_TCACHE 1024	      /* own threads a worker remembers by tid (table.c) */
+#define PROC_TCACHE 1024      /* own threads a worker remembers by tid (table.c) */
 #define PROC_FD_CLASSES 8     /* fd entries up to 8 x 64 bytes are recycled */
 #define PROC_FD_CACHE_MAX 256 /* entries kept per class and worker */
 
