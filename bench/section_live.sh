@@ -16,7 +16,7 @@
 # single consumer drops more than 1% and compares the partitioned drops
 # there. Writes the plot data to docs/img/live_drops.dat and, with gnuplot,
 # docs/img/live_drops.png. Prints markdown. Honours QUICK (fewer rates, one
-# storm per rate).
+# storm per rate). HOSTS and MODES (cpu tgid) pick a part of the sweep.
 set -euo pipefail
 : "${BUILD:=build}" "${FIXTURES:=$(cd "$(dirname "$0")/../.." && pwd)/shared/fixtures}"
 QUICK=${QUICK:-}
@@ -34,7 +34,7 @@ LADDER="250000 350000 500000 700000 1000000 1400000 2000000 2800000 4000000"
 if [ -n "$QUICK" ]; then D_NRUNS=1; else D_NRUNS=5; fi
 # the environment may override these (a list of rates instead of "search")
 : "${RATES_NORMAL:=0}" "${RATES_BUSY:=search}" "${RATES_CAPPED:=search}"
-: "${SECS:=1}" "${NRUNS:=$D_NRUNS}" "${HOSTS:=normal busy capped}"
+: "${SECS:=1}" "${NRUNS:=$D_NRUNS}" "${HOSTS:=normal busy capped}" "${MODES:=cpu tgid}"
 : "${CAP_US:=5000}" "${CAP_PERIOD:=100000}"
 declare -A NICE=([normal]=0 [busy]=19 [capped]=0) PROCS=([normal]=4 [busy]=8 [capped]=8)
 declare -A RATES=([normal]=$RATES_NORMAL [busy]=$RATES_BUSY [capped]=$RATES_CAPPED)
@@ -212,7 +212,7 @@ fi
 log="$tmp/eng.log"
 declare -A OFF PROD PROC DROP PCT PMIN PMAX SNS ENS
 for h in $HOSTS; do
-	for mode in cpu tgid; do
+	for mode in $MODES; do
 		echo "section_live: $h host, $mode" >&2
 		eng_start "$h" $mode
 		[ -n "${CAP[$h]}" ] && cap "${CAP[$h]}"
@@ -245,7 +245,7 @@ done
 	echo "# host mode target_rate offered_rate produced processed dropped drop_pct" \
 		"storm_ns_per_syscall engine_ns_per_event"
 	for h in $HOSTS; do
-		for mode in cpu tgid; do
+		for mode in $MODES; do
 			for r in ${RATES[$h]}; do
 				k=$h.$mode.$r
 				echo "$h $mode $r ${OFF[$k]} ${PROD[$k]} ${PROC[$k]} ${DROP[$k]} ${PCT[$k]}" \
@@ -345,7 +345,7 @@ done
 echo "| host | mode | target rate | offered (storm) | produced | processed | dropped | drop % min / median / max | storm cpu/syscall (ns) | engine cpu/event (ns) |"
 echo "|---|---|---|---|---|---|---|---|---|---|"
 for h in $HOSTS; do
-	for mode in cpu tgid; do
+	for mode in $MODES; do
 		for r in ${RATES[$h]}; do
 			k=$h.$mode.$r
 			printf "| %s | %s | %s | %s | %s | %s | %s | %s / %s / %s | %s | %s |\n" "$h" "$mode" \
