@@ -780,6 +780,9 @@ static struct cn *compile_macro(struct compiler *c, const struct src_text *t,
 		if (!mc->cn) {
 			c->errors++;
 			c->unknown_field = c->unknown_field || mc->unknown;
+		} else if (!mc->cn->memo && mc->cn->kind != CN_TRUE) {
+			/* a second user: worth a memo slot */
+			mc->cn->memo = ++c->rs->nmemo;
 		}
 		return mc->cn;
 	}

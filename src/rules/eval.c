@@ -29,8 +29,10 @@ struct rule_worker *rule_worker_new(const struct rule_ruleset *r)
 	if (!w)
 		return NULL;
 	w->fw = fld_worker_new(r->refs.n, 0);
-	if (!w->fw) {
-		free(w);
+	w->nmemo = r->nmemo;
+	w->memo = calloc(r->nmemo + 1, sizeof(*w->memo));
+	if (!w->fw || !w->memo) {
+		rule_worker_free(w);
 		return NULL;
 	}
 	return w;
@@ -41,7 +43,18 @@ void rule_worker_free(struct rule_worker *w)
 	if (!w)
 		return;
 	fld_worker_free(w->fw);
+	free(w->memo);
 	free(w);
+}
+
+/* A new event: every memo slot stale (one store, but for a wrap of the
+ * 31-bit generation every 2^31 events, which clears the slots). */
+static void memo_next(struct rule_worker *w)
+{
+	if (++w->gen >= 1u << 31) {
+		memset(w->memo, 0, w->nmemo * sizeof(*w->memo));
+		w->gen = 1;
+	}
 }
 
 /* ---- values with transformers ---- */
@@ -420,33 +433,62 @@ static bool check_eval(const struct ccheck *chk, const struct rule_ruleset *rs,
 	return false;
 }
 
-bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct fld_worker *fw,
-	     const struct fld_ctx *c)
+static inline bool memo_eval(const struct cn *n, const struct rule_ruleset *rs,
+			     struct rule_worker *w, const struct fld_ctx *c);
+
+static bool node_eval(const struct cn *n, const struct rule_ruleset *rs, struct rule_worker *w,
+		      const struct fld_ctx *c)
 {
 	uint32_t i;
 
 	switch (n->kind) {
 	case CN_AND:
 		for (i = 0; i < n->n; i++) {
-			if (!cn_eval(n->kids[i], rs, fw, c))
+			if (!memo_eval(n->kids[i], rs, w, c))
 				return false;
 		}
 		return true;
 	case CN_OR:
 		for (i = 0; i < n->n; i++) {
-			if (cn_eval(n->kids[i], rs, fw, c))
+			if (memo_eval(n->kids[i], rs, w, c))
 				return true;
 		}
 		return false;
 	case CN_NOT:
-		return !cn_eval(n->kids[0], rs, fw, c);
+		return !memo_eval(n->kids[0], rs, w, c);
 	case CN_CHECK:
-		return check_eval(n->chk, rs, fw, c);
+		return check_eval(n->chk, rs, w->fw, c);
 	case CN_TRUE:
 		return true;
 	default:
 		return false;
 	}
+}
+
+/* A node's value for this event; a shared macro's is computed once: many
+ * rules of one event type start with the same macros (open_read,
+ * spawned_process, ...). Evaluation has no side effects but the field
+ * cache's, so a remembered value is the value. */
+static inline bool memo_eval(const struct cn *n, const struct rule_ruleset *rs,
+			     struct rule_worker *w, const struct fld_ctx *c)
+{
+	uint32_t *m;
+	bool v;
+
+	if (!n->memo)
+		return node_eval(n, rs, w, c);
+	m = &w->memo[n->memo - 1];
+	if (*m >> 1 == w->gen)
+		return *m & 1;
+	v = node_eval(n, rs, w, c);
+	*m = w->gen << 1 | v;
+	return v;
+}
+
+bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct rule_worker *w,
+	     const struct fld_ctx *c)
+{
+	return memo_eval(n, rs, w, c);
 }
 
 int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct fld_ctx *ctx,
@@ -460,13 +502,14 @@ int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct 
 	if (type >= r->ntypes || r->off[type] == r->off[type + 1])
 		return 0;
 	fld_worker__begin(w->fw);
+	memo_next(w);
 	m.rs = r;
 	m.w = w;
 	m.ctx = ctx;
 	for (k = r->off[type]; k < r->off[type + 1]; k++) {
 		const struct crule *cr = &r->rules[r->ids[k]];
 
-		if (!cn_eval(cr->cond, r, w->fw, ctx))
+		if (!cn_eval(cr->cond, r, w, ctx))
 			continue;
 		matches++;
 		m.rule = &cr->info;

@@ -93,6 +93,10 @@ struct cn {
 	uint32_t n;
 	struct cn **kids; /* AND/OR: n kids; NOT: kids[0] */
 	struct ccheck *chk;
+	/* A macro's node that more than one place uses: 1 + its slot in a
+	 * rule_worker's per-event memo (its value is computed once per event
+	 * however many rules ask); 0 for any other node. */
+	uint32_t memo;
 };
 
 /* ---- formats ---- */
@@ -149,17 +153,25 @@ struct rule_ruleset {
 	uint32_t *off;
 	uint32_t *ids;
 	uint32_t ntypes;
+	uint32_t nmemo; /* memo slots (struct cn's memo) */
 	/* compiled regexes, freed with the ruleset (regfree) */
 	regex_t **res;
 	uint32_t nres, capres;
 };
 
+/* One thread's evaluation state for one ruleset: the field cache and the
+ * memo of shared macro nodes, both valid for the event rule_eval() is on.
+ * memo[i] is gen << 1 | value: a slot holds this event's value only when
+ * its generation is the current one. */
 struct rule_worker {
 	struct fld_worker *fw;
+	uint32_t gen;
+	uint32_t *memo; /* rs->nmemo slots */
+	uint32_t nmemo;
 };
 
-/* Evaluate a compiled condition (eval.c). */
-bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct fld_worker *fw,
+/* Evaluate a compiled condition for the event rule_eval() is on (eval.c). */
+bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct rule_worker *w,
 	     const struct fld_ctx *c);
 
 #endif /* PG_RULES_RULESET_INT_H */

@@ -8,12 +8,15 @@
 
 #include "capture/capture.h"
 #include "rules/ruleset.h"
+#include "rules/ruleset_int.h"
 #include "state/state.h"
 #include "t.h"
 
 struct counter {
 	int matches;
 	char first_output[512];
+	int per_rule[8]; /* matches of rules 0-7 */
+	uint32_t nmemo;	 /* the ruleset's memo slots */
 };
 
 static int on_match(void *arg, const struct rule_match *m)
@@ -22,6 +25,8 @@ static int on_match(void *arg, const struct rule_match *m)
 
 	if (!c->matches++)
 		rule_match__output(m, c->first_output, sizeof(c->first_output));
+	if (m->rule->index < 8)
+		c->per_rule[m->rule->index]++;
 	return 0;
 }
 
@@ -94,6 +99,7 @@ static int count_rules(const char *capname, const char *yaml, bool first_only,
 		rs = rule_compile(set, NULL, dl);
 	if (rs) {
 		snprintf(path, sizeof(path), "captures/%s", capname);
+		cnt->nmemo = rs->nmemo;
 		n = run(t_fixture(path), rs, first_only, cnt);
 	} else {
 		diag_list__render(dl, stdout);
@@ -188,10 +194,68 @@ T_TEST(test_exceptions_and_matching)
 	T_EQ_INT(count_rules("cat_write.scap", two, false, &c), 16);
 }
 
+/*
+ * Macros used by several rules are evaluated once per event (the memo of
+ * shared nodes): every rule must match the events it matches with its
+ * macros written out, where nothing is shared, on every capture, whatever
+ * the rules before it made of the same macro (plain, negated, under or).
+ */
+T_TEST(test_shared_macros)
+{
+#define M_OPEN "(evt.type in (open, openat, openat2) and evt.dir=<)"
+#define M_CAT "(proc.name in (cat, curl) and fd.num >= 0)"
+	static const char *const conds[][2] = {
+		{ "m_open and m_cat", M_OPEN " and " M_CAT },
+		{ "m_open and not m_cat", M_OPEN " and not " M_CAT },
+		{ "not m_open and m_cat", "not " M_OPEN " and " M_CAT },
+		{ "m_cat and fd.name contains /", M_CAT " and fd.name contains /" },
+		{ "(m_open or m_cat) and evt.dir=<", "(" M_OPEN " or " M_CAT ") and evt.dir=<" },
+		{ "m_both or evt.type=close", "(" M_OPEN " and " M_CAT ") or evt.type=close" },
+	};
+	static const char *const caps[] = { "cat_write.scap", "curl_google.scap",
+					    "sample_libs.scap", "syscall.scap" };
+	char yaml[2][4096];
+	int total[sizeof(conds) / sizeof(conds[0])] = { 0 };
+
+	for (int v = 0; v < 2; v++) {
+		int o = snprintf(yaml[v], sizeof(yaml[v]),
+				 "- macro: m_open\n  condition: %s\n"
+				 "- macro: m_cat\n  condition: %s\n"
+				 "- macro: m_both\n  condition: m_open and m_cat\n",
+				 M_OPEN, M_CAT);
+
+		for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++)
+			o += snprintf(yaml[v] + o, sizeof(yaml[v]) - (size_t)o,
+				      "- rule: r%zu\n  desc: d\n  condition: %s\n"
+				      "  output: o\n  priority: WARNING\n",
+				      i, conds[i][v]);
+	}
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct counter shared = { 0 }, inlined = { 0 };
+
+		T_CHECK(count_rules(caps[k], yaml[0], false, &shared) >= 0);
+		T_CHECK(count_rules(caps[k], yaml[1], false, &inlined) >= 0);
+		T_CHECK(shared.nmemo >= 2); /* m_open and m_cat at least */
+		T_EQ_INT(inlined.nmemo, 0);
+		for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+			T_EQ_INT(shared.per_rule[i], inlined.per_rule[i]);
+			total[i] += shared.per_rule[i];
+		}
+	}
+	/* the captures exercise every rule (so each comparison could fail) */
+	for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
+		printf("  rule %zu: %d matches\n", i, total[i]);
+		T_CHECK(total[i] > 0);
+	}
+#undef M_OPEN
+#undef M_CAT
+}
+
 int main(void)
 {
 	T_RUN(test_facts);
 	T_RUN(test_operator_equivalences);
 	T_RUN(test_exceptions_and_matching);
+	T_RUN(test_shared_macros);
 	return T_DONE();
 }
