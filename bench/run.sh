@@ -46,6 +46,9 @@ gen_capture() {
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
 
+# how fast each vCPU runs a fixed busy loop now: a host that shares one out
+# (steal the guest may not even see) slows every timing, unevenly
+speeds0=$(cpu_speeds)
 {
 	echo "# Benchmarks"
 	echo
@@ -59,6 +62,9 @@ gen_capture() {
 	echo "| date | $(date -u +%Y-%m-%dT%H:%MZ) |"
 	echo "| mode | $([ -n "$QUICK" ] && echo "quick ($EVENTS events, $RUNS runs)" || echo "full ($EVENTS events, $RUNS runs)") |"
 	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
+	if [ -n "$speeds0" ]; then
+		echo "| a fixed busy loop pinned to each CPU, at start | $speeds0 |"
+	fi
 	echo
 	# judge the machine by its load when the run starts: above 0.5 per core,
 	# something else is running and timings are not those of an idle host
@@ -68,6 +74,16 @@ gen_capture() {
 		echo "machine; ratios taken in the same run are the figures to read."
 	else
 		echo "The machine was idle when this run started (load average above)."
+	fi
+	# and by its vCPUs: the same loop 1.25x slower on one of them than on
+	# another means the host is giving that one less than a core
+	if [ -n "$speeds0" ] && awk -v r="$(speeds_spread "$speeds0")" 'BEGIN {exit !(r > 1.25)}'; then
+		echo
+		echo "**An unsteady host.** The same busy loop took $(speeds_spread "$speeds0")x longer on one CPU than on"
+		echo "another when this run started (table above; the end of the page says how it"
+		echo "ended): the host was sharing out a vCPU. Wall-clock figures, two-worker ones"
+		echo "most (each worker waits for the slower one), are not those of this code on a"
+		echo "steady machine; instruction counts are."
 	fi
 	echo "Instruction counts (callgrind, *Per-event cost by stage*) do not depend on load;"
 	echo "\`make bench-check\` compares them with \`bench/baseline.json\`."
@@ -155,6 +171,11 @@ BUILD=$BUILD bash bench/plots.sh >>"$tmp" || echo "bench: plots.sh failed" >&2
 	echo "---"
 	echo
 	echo "This run (\`$([ -n "$QUICK" ] && echo "make bench-quick" || echo "make bench")\`) took $(($(date +%s) - T0)) s."
+	speeds1=$(cpu_speeds)
+	if [ -n "$speeds1" ]; then
+		echo
+		echo "The busy loop pinned to each CPU at its end: $speeds1 (at its start: $speeds0)."
+	fi
 } >>"$tmp"
 mv "$tmp" "$out"
 trap - EXIT

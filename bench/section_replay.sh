@@ -48,29 +48,12 @@ echo "Replay has no reader thread: every worker scans the capture and keeps its 
 echo
 # Can this machine run two CPU-bound threads at once right now? (Other work
 # on a shared machine shows here first.) A plain busy loop, alone and twice.
-spin="$BUILD/bench/spin2"
-if [ ! -x "$spin" ]; then
-	printf '%s\n' '#include <pthread.h>' '#include <stdio.h>' '#include <time.h>' \
-		'static volatile unsigned long sink;' \
-		'static void *spin(void *a) { unsigned long x = 0; for (unsigned long i = 0; i < 600000000ul; i++) x += i * i; sink = x; return a; }' \
-		'static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }' \
-		'int main(void) { pthread_t a, b; double t0 = now(), t1, t2; spin(0); t1 = now();' \
-		'pthread_create(&a, 0, spin, 0); pthread_create(&b, 0, spin, 0); pthread_join(a, 0); pthread_join(b, 0); t2 = now();' \
-		'printf("%.2f\n", 2 * (t1 - t0) / (t2 - t1)); return 0; }' >"$spin.c"
-	cc -O1 -pthread -o "$spin" "$spin.c"
-fi
+spin=$(spin_bin)
 echo "Two busy loops vs one on this machine, same run: $(for _ in 1 2 3; do "$spin"; done | tr '\n' ' ')x (2.00 = two free cores)."
 # The same loop pinned to each CPU in turn: a vCPU the host is sharing out
 # shows as slower here, and in a replay as the other worker waiting for it.
-if command -v taskset >/dev/null; then
-	speeds=""
-	for c in $(seq 0 $(($(nproc) - 1))); do
-		t0=$(date +%s%N)
-		taskset -c "$c" "$spin" >/dev/null
-		speeds="$speeds${speeds:+, }cpu$c $(awk -v a="$t0" -v b="$(date +%s%N)" 'BEGIN {printf "%.2f", (b - a) / 1e9}') s"
-	done
-	echo "The two-loop program pinned to one CPU at a time (same work on each; equal = no vCPU slowed by the host): $speeds."
-fi
+speeds=$(cpu_speeds)
+[ -n "$speeds" ] && echo "The two-loop program pinned to one CPU at a time (same work on each; equal = no vCPU slowed by the host): $speeds."
 echo
 echo "| skew | layout | events/s min / **median** / max |"
 echo "|---|---|---|"
