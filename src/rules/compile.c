@@ -205,12 +205,21 @@ struct macro_c {
 	bool unknown;	   /* failed on an unknown field */
 };
 
+/* A compiled check by its source text (the compiler's table of them). */
+struct chk_seen {
+	const char *s;
+	uint32_t len, hash;
+	struct cn *cn;
+};
+
 struct compiler {
 	struct rule_ruleset *rs;
 	struct rule_set *set;
 	struct diag_list *dl;
 	struct macro_c *macros;
 	size_t nmacros;
+	struct chk_seen *seen; /* open addressing, cap a power of two */
+	uint32_t nseen, capseen;
 	int nomem;
 	bool unknown_field; /* the current rule hit an unknown field */
 	bool quiet;	    /* skip_if_unknown_filter: count, do not report */
@@ -638,6 +647,14 @@ static struct cn *new_node(struct compiler *c, enum cn_kind kind, uint32_t n)
 	return node;
 }
 
+/* A node's second user (a macro's, a check's): worth a memo slot (struct cn's memo). */
+static struct cn *shared(struct compiler *c, struct cn *node)
+{
+	if (node && !node->memo && node->kind != CN_TRUE)
+		node->memo = ++c->rs->nmemo;
+	return node;
+}
+
 static struct cn *compile_check(struct compiler *c, const struct src_text *t,
 				const struct flt_node *n)
 {
@@ -780,11 +797,9 @@ static struct cn *compile_macro(struct compiler *c, const struct src_text *t,
 		if (!mc->cn) {
 			c->errors++;
 			c->unknown_field = c->unknown_field || mc->unknown;
-		} else if (!mc->cn->memo && mc->cn->kind != CN_TRUE) {
-			/* a second user: worth a memo slot */
-			mc->cn->memo = ++c->rs->nmemo;
+			return NULL;
 		}
-		return mc->cn;
+		return shared(c, mc->cn);
 	}
 	if (mc->state == M_BUSY) {
 		report(c, t, n->span, DIAG_ERR_COMPILE_CONDITION,
@@ -808,6 +823,68 @@ static struct cn *compile_macro(struct compiler *c, const struct src_text *t,
 	mc->unknown = !mc->cn && c->unknown_field;
 	c->unknown_field = c->unknown_field || saved_unknown;
 	return mc->cn;
+}
+
+/* Room for one more check in the table of compiled checks; false when
+ * memory runs out (the check is then compiled on its own: not an error). */
+static bool seen_room(struct compiler *c)
+{
+	struct chk_seen *v;
+	uint32_t cap, i, k;
+
+	if ((c->nseen + 1) * 2 <= c->capseen)
+		return true;
+	cap = c->capseen ? c->capseen * 2 : 256;
+	v = calloc(cap, sizeof(*v));
+	if (!v)
+		return false;
+	for (i = 0; i < c->capseen; i++) {
+		if (!c->seen[i].s)
+			continue;
+		for (k = c->seen[i].hash & (cap - 1); v[k].s; k = (k + 1) & (cap - 1))
+			;
+		v[k] = c->seen[i];
+	}
+	free(c->seen);
+	c->seen = v;
+	c->capseen = cap;
+	return true;
+}
+
+/*
+ * A check, compiled once per distinct source text: the same text in two
+ * rules or macros (`proc.name in (shell_binaries)`, `fd.num>=0`, ...) is
+ * one node, whose value the evaluator's memo then computes once per event.
+ * A check means the same wherever it is written (lists and macros are
+ * resolved by name over the whole rule set), and only checks that compiled
+ * are kept, so a broken one is reported at every place it is used.
+ * Exceptions (no source text) are compiled each time.
+ */
+static struct cn *compile_check_once(struct compiler *c, const struct src_text *t,
+				     const struct flt_node *n)
+{
+	const char *s;
+	uint32_t len, h, k;
+	struct cn *node;
+
+	if (!t->text || n->span.end <= n->span.start || n->span.end > t->text->len)
+		return compile_check(c, t, n);
+	s = t->text->str + n->span.start;
+	len = n->span.end - n->span.start;
+	h = rs_hash(s, len);
+	for (k = c->capseen ? h & (c->capseen - 1) : 0; c->capseen && c->seen[k].s;
+	     k = (k + 1) & (c->capseen - 1)) {
+		if (c->seen[k].hash == h && c->seen[k].len == len && memcmp(c->seen[k].s, s, len) == 0)
+			return shared(c, c->seen[k].cn);
+	}
+	node = compile_check(c, t, n);
+	if (!node || !seen_room(c))
+		return node;
+	for (k = h & (c->capseen - 1); c->seen[k].s; k = (k + 1) & (c->capseen - 1))
+		;
+	c->seen[k] = (struct chk_seen){ s, len, h, node };
+	c->nseen++;
+	return node;
 }
 
 static struct cn *compile_node(struct compiler *c, const struct src_text *t,
@@ -839,7 +916,7 @@ static struct cn *compile_node(struct compiler *c, const struct src_text *t,
 		node->kids[0] = compile_node(c, t, n->operand, depth + 1);
 		return node->kids[0] ? node : NULL;
 	case FLT_CHECK:
-		return compile_check(c, t, n);
+		return compile_check_once(c, t, n);
 	case FLT_IDENT:
 		return compile_macro(c, t, n, depth);
 	default:
@@ -1321,6 +1398,9 @@ static void free_macros(struct compiler *c)
 	for (i = 0; c->macros && i < c->nmacros; i++)
 		flt_ast__free(c->macros[i].ast);
 	free(c->macros);
+	free(c->seen);
+	c->seen = NULL;
+	c->nseen = c->capseen = 0;
 }
 
 struct rule_ruleset *rule_compile(struct rule_set *set, const struct rule_compile_opts *opts,

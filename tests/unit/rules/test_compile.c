@@ -117,6 +117,31 @@ T_TEST(test_errors)
 	}
 }
 
+/* A check written the same way in two rules is compiled once, but only
+ * when it compiles: a broken one is reported at each rule, where it is. */
+T_TEST(test_shared_check_errors)
+{
+	static const char yaml[] = "- rule: a\n  desc: d\n  condition: proc.nme = x\n"
+				   "  output: o\n  priority: INFO\n"
+				   "- rule: b\n  desc: d\n  condition: evt.type=open and proc.nme = x\n"
+				   "  output: o\n  priority: INFO\n";
+	struct diag_list *dl = diag_list_new();
+	struct rule_ruleset *rs = compile_text(yaml, dl);
+	unsigned lines[2], n = 0;
+
+	T_CHECK(!rs);
+	for (size_t i = 0; i < diag_list__count(dl); i++) {
+		const struct diag *d = diag_list__at(dl, i);
+
+		if (d->severity == DIAG_ERROR && strstr(d->msg, "proc.nme") && n < 2)
+			lines[n++] = d->line;
+	}
+	T_EQ_INT(n, 2);
+	T_EQ_INT(lines[0], 3);
+	T_EQ_INT(lines[1], 8);
+	diag_list_free(dl);
+}
+
 T_TEST(test_warnings_and_skip)
 {
 	const char *yaml = "- list: unused_list\n  items: [a]\n"
@@ -172,6 +197,7 @@ int main(void)
 {
 	T_RUN(test_falco_rules);
 	T_RUN(test_errors);
+	T_RUN(test_shared_check_errors);
 	T_RUN(test_warnings_and_skip);
 	T_RUN(test_priority_threshold);
 	return T_DONE();

@@ -86,8 +86,16 @@ static int count(const char *capname, const char *cond)
 	return n;
 }
 
-static int count_rules(const char *capname, const char *yaml, bool first_only,
-		       struct counter *cnt)
+/* Every memo slot of a condition off: each node evaluated wherever used. */
+static void memo_off(struct cn *n)
+{
+	n->memo = 0;
+	for (uint32_t i = 0; i < n->n; i++)
+		memo_off(n->kids[i]);
+}
+
+static int count_rules_memo(const char *capname, const char *yaml, bool first_only,
+			    struct counter *cnt, bool memo)
 {
 	struct diag_list *dl = diag_list_new();
 	struct rule_set *set = rule_set_new();
@@ -100,6 +108,11 @@ static int count_rules(const char *capname, const char *yaml, bool first_only,
 	if (rs) {
 		snprintf(path, sizeof(path), "captures/%s", capname);
 		cnt->nmemo = rs->nmemo;
+		if (!memo) {
+			for (uint32_t i = 0; i < rs->nrules; i++)
+				memo_off(rs->rules[i].cond);
+			rs->nmemo = 0;
+		}
 		n = run(t_fixture(path), rs, first_only, cnt);
 	} else {
 		diag_list__render(dl, stdout);
@@ -108,6 +121,12 @@ static int count_rules(const char *capname, const char *yaml, bool first_only,
 	rule_set_free(set);
 	diag_list_free(dl);
 	return n;
+}
+
+static int count_rules(const char *capname, const char *yaml, bool first_only,
+		       struct counter *cnt)
+{
+	return count_rules_memo(capname, yaml, first_only, cnt, true);
 }
 
 T_TEST(test_facts)
@@ -195,10 +214,11 @@ T_TEST(test_exceptions_and_matching)
 }
 
 /*
- * Macros used by several rules are evaluated once per event (the memo of
- * shared nodes): every rule must match the events it matches with its
- * macros written out, where nothing is shared, on every capture, whatever
- * the rules before it made of the same macro (plain, negated, under or).
+ * Macros and checks used by several rules are evaluated once per event
+ * (the memo of shared nodes): every rule must match the events it matches
+ * with the memo off, and with its macros written out, on every capture,
+ * whatever the rules before it made of the same node (plain, negated,
+ * under or).
  */
 T_TEST(test_shared_macros)
 {
@@ -231,14 +251,16 @@ T_TEST(test_shared_macros)
 				      i, conds[i][v]);
 	}
 	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
-		struct counter shared = { 0 }, inlined = { 0 };
+		struct counter shared = { 0 }, inlined = { 0 }, off = { 0 };
 
 		T_CHECK(count_rules(caps[k], yaml[0], false, &shared) >= 0);
 		T_CHECK(count_rules(caps[k], yaml[1], false, &inlined) >= 0);
+		T_CHECK(count_rules_memo(caps[k], yaml[0], false, &off, false) >= 0);
 		T_CHECK(shared.nmemo >= 2); /* m_open and m_cat at least */
-		T_EQ_INT(inlined.nmemo, 0);
+		T_CHECK(inlined.nmemo >= 2); /* the same checks written out */
 		for (size_t i = 0; i < sizeof(conds) / sizeof(conds[0]); i++) {
-			T_EQ_INT(shared.per_rule[i], inlined.per_rule[i]);
+			T_EQ_INT(shared.per_rule[i], off.per_rule[i]);
+			T_EQ_INT(inlined.per_rule[i], off.per_rule[i]);
 			total[i] += shared.per_rule[i];
 		}
 	}
