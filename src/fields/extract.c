@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <fnmatch.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -344,6 +345,49 @@ static bool ex_time(struct fld_worker *fw, uint64_t ts, enum fld_id id, struct o
 	return true;
 }
 
+/*
+ * Where the open-like events keep their "flags" and "mode" parameters, by
+ * event type (-1: none), from the event table: the evt.is_open_* fields
+ * read them on every open, and a lookup by name costs ~190 instructions.
+ * Built on first use by whichever thread gets there; the flag in front of
+ * pthread_once makes an event pay one load.
+ */
+enum { OPEN_P_FLAGS, OPEN_P_MODE };
+static int8_t open_pidx[2][EVT_TYPE_MAX];
+static pthread_once_t open_pidx_once = PTHREAD_ONCE_INIT;
+static bool open_pidx_ready; /* release by open_pidx_init, acquire by open_param */
+
+static void open_pidx_init(void)
+{
+	static const char *const names[2] = { "flags", "mode" };
+
+	for (unsigned t = 0; t < EVT_TYPE_MAX; t++) {
+		const struct evt_info *inf = evt_info((uint16_t)t);
+
+		for (unsigned k = 0; k < 2; k++) {
+			open_pidx[k][t] = -1;
+			for (uint32_t i = 0; inf && i < inf->nparams && i < INT8_MAX; i++) {
+				if (inf->params[i].name && !strcmp(inf->params[i].name, names[k])) {
+					open_pidx[k][t] = (int8_t)i;
+					break;
+				}
+			}
+		}
+	}
+	__atomic_store_n(&open_pidx_ready, true, __ATOMIC_RELEASE);
+}
+
+/* The index of parameter @which (OPEN_P_*) of @ev, -1 when it has none. */
+static int open_param(const struct evt *ev, int which)
+{
+	int i;
+
+	if (!__atomic_load_n(&open_pidx_ready, __ATOMIC_ACQUIRE))
+		pthread_once(&open_pidx_once, open_pidx_init);
+	i = ev->hdr->type < EVT_TYPE_MAX ? open_pidx[which][ev->hdr->type] : -1;
+	return i < (int)ev->nparams ? i : -1;
+}
+
 /* Open flags of an open-like exit event, -1 when it is not one. */
 static int64_t open_flags(const struct evt *ev)
 {
@@ -354,7 +398,7 @@ static int64_t open_flags(const struct evt *ev)
 	case EVT_SYSCALL_OPENAT_2_X:
 	case EVT_SYSCALL_OPENAT2_X:
 	case EVT_SYSCALL_OPEN_BY_HANDLE_AT_X:
-		i = param_index(ev, "flags", 5);
+		i = open_param(ev, OPEN_P_FLAGS);
 		return i < 0 ? -1 : (int64_t)evt_param_u64(ev, (uint32_t)i, 0);
 	default:
 		return -1;
@@ -374,7 +418,7 @@ static bool ex_open_kind(const struct evt *ev, enum fld_id id, struct out *o)
 
 	if (fl < 0) {
 		if (id == FLD_EVT_IS_OPEN_EXEC && ev->hdr->type == EVT_SYSCALL_CREAT_X) {
-			int i = param_index(ev, "mode", 4);
+			int i = open_param(ev, OPEN_P_MODE);
 
 			return set_b(o, i >= 0 && (evt_param_u64(ev, (uint32_t)i, 0) & 0111));
 		}
@@ -389,7 +433,7 @@ static bool ex_open_kind(const struct evt *ev, enum fld_id id, struct out *o)
 		return set_b(o, (fl & PPM_O_F_CREATED) ||
 					((fl & PPM_O_TMPFILE) && has_res(ev) && res_value(ev) >= 0));
 	default: {
-		int i = param_index(ev, "mode", 4);
+		int i = open_param(ev, OPEN_P_MODE);
 
 		return set_b(o, (fl & (PPM_O_CREAT | PPM_O_TMPFILE)) && i >= 0 &&
 					ev->hdr->type != EVT_SYSCALL_OPEN_BY_HANDLE_AT_X &&
