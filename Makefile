@@ -84,10 +84,11 @@ test: deps $(BUILD)/peregrine $(TEST_BIN) $(BENCH_BIN)
 run: deps $(BUILD)/peregrine
 	$(BUILD)/peregrine
 
-# libFuzzer harnesses: clang, its own build tree, the library rebuilt with
+# libFuzzer harnesses: clang, its own build tree (header dependencies in .d
+# files, as the main build), the library rebuilt with
 # -fsanitize=fuzzer-no-link so coverage reaches into it.
 FUZZ_BUILD := build/fuzz
-FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -pthread -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS := -std=gnu11 -g -O1 -D_GNU_SOURCE -Isrc -pthread -MMD -MP -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
 FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_BIN := $(FUZZ_SRC:fuzz/%.c=$(FUZZ_BUILD)/%)
 fuzz: $(FUZZ_BIN)

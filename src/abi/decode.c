@@ -40,13 +40,6 @@ const char *evt_reject_name(enum evt_reject r)
 	return reject_name[r];
 }
 
-const struct evt_info *evt_info(uint16_t type)
-{
-	if (type >= EVT_TYPE_MAX || !evt_table[type].name)
-		return NULL;
-	return &evt_table[type];
-}
-
 int evt_type_by_name(const char *name, bool enter)
 {
 	uint32_t t;

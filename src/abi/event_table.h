@@ -147,8 +147,13 @@ extern const uint32_t evt_table_size;
 extern const struct evt_info evt_table[EVT_TYPE_MAX];
 
 /* Table entry of @type, or NULL when the type is out of range or an unused
- * slot. */
-const struct evt_info *evt_info(uint16_t type);
+ * slot. Inline: the reader and the decoder ask it on every event. */
+static inline const struct evt_info *evt_info(uint16_t type)
+{
+	if (type >= EVT_TYPE_MAX || !evt_table[type].name)
+		return NULL;
+	return &evt_table[type];
+}
 
 /* Direction of an event type: true for enter (even numbers). */
 static inline bool evt_type_is_enter(uint16_t type)
