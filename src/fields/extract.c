@@ -257,17 +257,24 @@ static int64_t res_value(const struct evt *ev)
 }
 
 /* Index of the parameter named @key of this event, -1 when none. */
-static int param_index(const struct evt *ev, const char *key, uint32_t len)
+/* The index of the parameter named @key among the first @n of @inf, -1. */
+static int info_param_index(const struct evt_info *inf, uint32_t n, const char *key,
+			    uint32_t len)
 {
 	uint32_t i;
 
-	for (i = 0; i < ev->info->nparams && i < ev->nparams; i++) {
-		const char *n = ev->info->params[i].name;
+	for (i = 0; i < inf->nparams && i < n; i++) {
+		const char *pn = inf->params[i].name;
 
-		if (n && strlen(n) == len && memcmp(n, key, len) == 0)
+		if (pn && strlen(pn) == len && memcmp(pn, key, len) == 0)
 			return (int)i;
 	}
 	return -1;
+}
+
+static int param_index(const struct evt *ev, const char *key, uint32_t len)
+{
+	return info_param_index(ev->info, ev->nparams, key, len);
 }
 
 static bool ex_param_str(struct fld_worker *fw, const struct evt *ev, uint32_t i, struct out *o)
@@ -364,15 +371,10 @@ static void open_pidx_init(void)
 	for (unsigned t = 0; t < EVT_TYPE_MAX; t++) {
 		const struct evt_info *inf = evt_info((uint16_t)t);
 
-		for (unsigned k = 0; k < 2; k++) {
-			open_pidx[k][t] = -1;
-			for (uint32_t i = 0; inf && i < inf->nparams && i < INT8_MAX; i++) {
-				if (inf->params[i].name && !strcmp(inf->params[i].name, names[k])) {
-					open_pidx[k][t] = (int8_t)i;
-					break;
-				}
-			}
-		}
+		for (unsigned k = 0; k < 2; k++)
+			open_pidx[k][t] = (int8_t)(inf ? info_param_index(inf, INT8_MAX, names[k],
+									  (uint32_t)strlen(names[k]))
+						       : -1);
 	}
 	__atomic_store_n(&open_pidx_ready, true, __ATOMIC_RELEASE);
 }

@@ -825,12 +825,26 @@ static struct cn *compile_macro(struct compiler *c, const struct src_text *t,
 	return mc->cn;
 }
 
+/* The slot of (@s, @len, @h) in a table of @cap slots (a power of two, not
+ * full): the one holding it, or the empty one where it would go. */
+static uint32_t seen_slot(const struct chk_seen *v, uint32_t cap, const char *s, uint32_t len,
+			  uint32_t h)
+{
+	uint32_t k;
+
+	for (k = h & (cap - 1); v[k].s; k = (k + 1) & (cap - 1)) {
+		if (v[k].hash == h && v[k].len == len && memcmp(v[k].s, s, len) == 0)
+			break;
+	}
+	return k;
+}
+
 /* Room for one more check in the table of compiled checks; false when
  * memory runs out (the check is then compiled on its own: not an error). */
 static bool seen_room(struct compiler *c)
 {
 	struct chk_seen *v;
-	uint32_t cap, i, k;
+	uint32_t cap, i;
 
 	if ((c->nseen + 1) * 2 <= c->capseen)
 		return true;
@@ -839,11 +853,10 @@ static bool seen_room(struct compiler *c)
 	if (!v)
 		return false;
 	for (i = 0; i < c->capseen; i++) {
-		if (!c->seen[i].s)
-			continue;
-		for (k = c->seen[i].hash & (cap - 1); v[k].s; k = (k + 1) & (cap - 1))
-			;
-		v[k] = c->seen[i];
+		const struct chk_seen *e = &c->seen[i];
+
+		if (e->s)
+			v[seen_slot(v, cap, e->s, e->len, e->hash)] = *e;
 	}
 	free(c->seen);
 	c->seen = v;
@@ -872,16 +885,15 @@ static struct cn *compile_check_once(struct compiler *c, const struct src_text *
 	s = t->text->str + n->span.start;
 	len = n->span.end - n->span.start;
 	h = rs_hash(s, len);
-	for (k = c->capseen ? h & (c->capseen - 1) : 0; c->capseen && c->seen[k].s;
-	     k = (k + 1) & (c->capseen - 1)) {
-		if (c->seen[k].hash == h && c->seen[k].len == len && memcmp(c->seen[k].s, s, len) == 0)
+	if (c->capseen) {
+		k = seen_slot(c->seen, c->capseen, s, len, h);
+		if (c->seen[k].s)
 			return shared(c, c->seen[k].cn);
 	}
 	node = compile_check(c, t, n);
 	if (!node || !seen_room(c))
 		return node;
-	for (k = h & (c->capseen - 1); c->seen[k].s; k = (k + 1) & (c->capseen - 1))
-		;
+	k = seen_slot(c->seen, c->capseen, s, len, h);
 	c->seen[k] = (struct chk_seen){ s, len, h, node };
 	c->nseen++;
 	return node;

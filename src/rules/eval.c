@@ -29,7 +29,6 @@ struct rule_worker *rule_worker_new(const struct rule_ruleset *r)
 	if (!w)
 		return NULL;
 	w->fw = fld_worker_new(r->refs.n, 0);
-	w->nmemo = r->nmemo;
 	w->memo = calloc(r->nmemo + 1, sizeof(*w->memo));
 	if (!w->fw || !w->memo) {
 		rule_worker_free(w);
@@ -47,12 +46,13 @@ void rule_worker_free(struct rule_worker *w)
 	free(w);
 }
 
-/* A new event: every memo slot stale (one store, but for a wrap of the
- * 31-bit generation every 2^31 events, which clears the slots). */
-static void memo_next(struct rule_worker *w)
+/* A new event: every one of the @nmemo memo slots stale (one store, but
+ * for a wrap of the 31-bit generation every 2^31 events, which clears the
+ * slots). */
+static void memo_next(struct rule_worker *w, uint32_t nmemo)
 {
 	if (++w->gen >= 1u << 31) {
-		memset(w->memo, 0, w->nmemo * sizeof(*w->memo));
+		memset(w->memo, 0, nmemo * sizeof(*w->memo));
 		w->gen = 1;
 	}
 }
@@ -465,9 +465,9 @@ static bool node_eval(const struct cn *n, const struct rule_ruleset *rs, struct 
 	}
 }
 
-/* A node's value for this event; a shared macro's is computed once: many
+/* A node's value for this event; a shared node's is computed once: many
  * rules of one event type start with the same macros (open_read,
- * spawned_process, ...). Evaluation has no side effects but the field
+ * spawned_process, ...) or checks (proc.name in (shell_binaries)). Evaluation has no side effects but the field
  * cache's, so a remembered value is the value. */
 static inline bool memo_eval(const struct cn *n, const struct rule_ruleset *rs,
 			     struct rule_worker *w, const struct fld_ctx *c)
@@ -502,7 +502,7 @@ int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct 
 	if (type >= r->ntypes || r->off[type] == r->off[type + 1])
 		return 0;
 	fld_worker__begin(w->fw);
-	memo_next(w);
+	memo_next(w, r->nmemo);
 	m.rs = r;
 	m.w = w;
 	m.ctx = ctx;

@@ -93,9 +93,10 @@ struct cn {
 	uint32_t n;
 	struct cn **kids; /* AND/OR: n kids; NOT: kids[0] */
 	struct ccheck *chk;
-	/* A macro's node that more than one place uses: 1 + its slot in a
-	 * rule_worker's per-event memo (its value is computed once per event
-	 * however many rules ask); 0 for any other node. */
+	/* A node that more than one place uses (a macro's, or a check written
+	 * the same way twice): 1 + its slot in a rule_worker's per-event memo
+	 * (its value is computed once per event however many rules ask); 0
+	 * for any other node. */
 	uint32_t memo;
 };
 
@@ -160,14 +161,13 @@ struct rule_ruleset {
 };
 
 /* One thread's evaluation state for one ruleset: the field cache and the
- * memo of shared macro nodes, both valid for the event rule_eval() is on.
+ * memo of shared nodes, both valid for the event rule_eval() is on.
  * memo[i] is gen << 1 | value: a slot holds this event's value only when
  * its generation is the current one. */
 struct rule_worker {
 	struct fld_worker *fw;
 	uint32_t gen;
-	uint32_t *memo; /* rs->nmemo slots */
-	uint32_t nmemo;
+	uint32_t *memo; /* the ruleset's nmemo slots */
 };
 
 /* Evaluate a compiled condition for the event rule_eval() is on (eval.c). */
