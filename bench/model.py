@@ -27,15 +27,10 @@ WORKERS = (2, 4, 16, 64, 128)
 REF_LO, REF_HI, REF_DROP = 250e3, 320e3, 350e3
 
 
-def part_hash(x):
-    """prb_part_hash() of src/bpf/probe.h: the probe's and the engine's hash."""
-    x &= 0xFFFFFFFF
-    x ^= x >> 16
-    x = (x * 0x7FEB352D) & 0xFFFFFFFF
-    x ^= x >> 15
-    x = (x * 0x846CA68B) & 0xFFFFFFFF
-    x ^= x >> 16
-    return x
+def part_of(x, n):
+    """prb_part_of() of src/bpf/probe.h: the probe's and the engine's
+    partition of a tgid or tid among n rings."""
+    return (((x * 0x9E3779B9) & 0xFFFFFFFF) * n) >> 32
 
 
 def skew(name, out):
@@ -61,23 +56,15 @@ def skew(name, out):
         procs[r[1]] = procs.get(r[1], 0) + 1
     res = {"name": name, "events": n, "processes": len(procs),
            "busiest_process_share": max(procs.values()) / n, "by_workers": {}}
-    hcache = {}
-
-    def h(x):
-        v = hcache.get(x)
-        if v is None:
-            v = hcache[x] = part_hash(x)
-        return v
-
     for w in WORKERS + (1,):
         load_tgid, load_tid = [0] * w, [0] * w
         xparent = xfd_tid = 0
         last_fd_worker = {}
         for tid, pid, ppid, fd in rows:
-            pt, pi = h(pid) % w, h(tid) % w
+            pt, pi = part_of(pid, w), part_of(tid, w)
             load_tgid[pt] += 1
             load_tid[pi] += 1
-            if ppid > 0 and h(ppid) % w != pt:
+            if ppid > 0 and part_of(ppid, w) != pt:
                 xparent += 1
             if fd:
                 prev = last_fd_worker.get(pid)
@@ -161,7 +148,7 @@ def model(bdir, scaling_md):
     p("")
     p("Partition skew of generated captures (`peregrine capture gen --events 200000 --procs 200")
     p("--threads-per-proc 4 --skew Z --seed 1`; Z = 0 is uniform, larger Z concentrates events")
-    p("on a few hot processes), with the engine's own hash (`prb_part_hash(key) % N`):")
+    p("on a few hot processes), with the engine's own partition (`prb_part_of(key, N)`):")
     p("")
     p("| capture | busiest process | N | busiest partition, tgid | busiest partition, tid | ideal 1/N | parent in another partition | fd event after another worker's (tid) |")
     p("|---|---|---|---|---|---|---|---|")

@@ -7,7 +7,7 @@
  * (read, write, close, openat, ... see HOT_HANDLER) inlined in the
  * dispatcher, every other one through a tail call; each handler
  * writes one libs-layout exit event (abi/event.h, parameter lists as in
- * abi/event_table.c) into ring part(task) % N of an array of ring buffers:
+ * abi/event_table.c) into ring prb_part_of(tgid, N) (probe.h) of an array of ring buffers:
  * an event whose parameters all have a fixed size is reserved in the ring and
  * written in place (see HOW THE FIXED PATH WORKS), any other is built in a
  * per-cpu scratch buffer and copied (HOW THE SCRATCH WORKS).
@@ -326,17 +326,11 @@ static __always_inline void ev_bytes_user(struct prb_scratch *s, const void *ptr
 
 static __always_inline __u32 ring_of(__u32 tgid, __u32 tid)
 {
-	__u32 key;
-
 	if (n_rings <= 1)
 		return 0; /* a known constant at load: no hash, no division */
 	if (part_mode == PRB_PART_CPU)
-		key = bpf_get_smp_processor_id();
-	else if (part_mode == PRB_PART_TID)
-		key = prb_part_hash(tid);
-	else
-		key = prb_part_hash(tgid);
-	return key % n_rings;
+		return bpf_get_smp_processor_id() % n_rings;
+	return prb_part_of(part_mode == PRB_PART_TID ? tid : tgid, n_rings);
 }
 
 /* Whether this event wakes the ring's consumer. Looking at how much waits

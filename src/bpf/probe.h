@@ -46,8 +46,8 @@
 
 /* How events are spread over rings (the rodata knob part_mode). */
 enum prb_part {
-	PRB_PART_TGID = 0, /* prb_part_hash(tgid) % N: a process stays on one ring */
-	PRB_PART_TID = 1,  /* prb_part_hash(tid) % N: threads spread out */
+	PRB_PART_TGID = 0, /* prb_part_of(tgid, N): a process stays on one ring */
+	PRB_PART_TID = 1,  /* prb_part_of(tid, N): threads spread out */
 	PRB_PART_CPU = 2,  /* cpu % N: the classic per-cpu layout */
 };
 
@@ -66,17 +66,22 @@ struct prb_drops {
 	pg_u64 by_type[EVT_TYPE_MAX];
 };
 
-/* The partition hash (a 32-bit integer mixer, "lowbias32"): ring owners must
- * be spread evenly even when tgids are consecutive. Userspace uses the same
- * function to know which ring owns a process. */
-static inline pg_u32 prb_part_hash(pg_u32 x)
+/*
+ * The partition of a key (tgid, or tid) among @n rings: Fibonacci hashing
+ * (the key times 2^32 / golden ratio, modulo 2^32) and a multiply-shift
+ * range reduction that keeps its top bits; no division. Consecutive keys are
+ * spread as evenly as any keys can be (the fractional parts of k * phi
+ * fall evenly: the three-distance theorem), and pids are handed out in
+ * order, so a pool of workers forked together is split evenly over the
+ * rings. A random-like mixer ("lowbias32", used until 2026-12) split 8
+ * consecutive pids 6:2 or worse one time in three, and in the busy-host
+ * storm the fuller ring's worker then dropped up to 69% while the other
+ * idled (docs/ARCHITECTURE.md, "Live mode"). Userspace uses the same
+ * function to know which ring owns a process.
+ */
+static inline pg_u32 prb_part_of(pg_u32 key, pg_u32 n)
 {
-	x ^= x >> 16;
-	x *= 0x7feb352du;
-	x ^= x >> 15;
-	x *= 0x846ca68bu;
-	x ^= x >> 16;
-	return x;
+	return (pg_u32)(((pg_u64)(pg_u32)(key * 0x9e3779b9u) * n) >> 32);
 }
 
 #endif /* PG_BPF_PROBE_H */

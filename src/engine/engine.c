@@ -80,7 +80,6 @@ struct eng_worker {
 struct eng {
 	struct eng_opts o;
 	unsigned n;
-	uint64_t mod_m; /* UINT64_MAX / n + 1, for eng_owner */
 	struct out *out;
 	struct proc_table *pt;
 	_Atomic(struct rule_ruleset *) rs;
@@ -285,14 +284,10 @@ static void wk_exit(struct eng_worker *w)
 
 /* ---- partitioning ---- */
 
-/* prb_part_hash(key) % n without a division (Lemire's fastmod, exact for
- * 32-bit operands): every replay worker computes it for every event. */
+/* The probe's partition of tid's (tid partitions) or tgid's events. */
 static inline unsigned eng_owner(const struct eng *e, uint64_t tid, uint64_t tgid)
 {
-	uint64_t key = e->o.part == ENG_PART_TID ? tid : tgid;
-	uint64_t low = e->mod_m * prb_part_hash((uint32_t)key);
-
-	return (unsigned)(((unsigned __int128)low * e->n) >> 64);
+	return prb_part_of((uint32_t)(e->o.part == ENG_PART_TID ? tid : tgid), e->n);
 }
 
 struct wk_owns {
@@ -1053,7 +1048,6 @@ struct eng *eng_new(const struct eng_opts *o, struct rule_ruleset *rs, struct ou
 		e->n = 1;
 	if (e->n > ENG_MAX_WORKERS)
 		e->n = ENG_MAX_WORKERS;
-	e->mod_m = UINT64_MAX / e->n + 1;
 	pthread_mutex_init(&e->names_lock, NULL);
 	pthread_mutex_init(&e->done_lock, NULL);
 	{

@@ -20,14 +20,14 @@
  * capture by engine/record.c (a bounded queue per worker: a worker never
  * waits for the disk; what a full queue refuses is counted).
  *
- * Partitioning. tgid: owner = prb_part_hash(tgid) % N, the probe's own
+ * Partitioning. tgid: owner = prb_part_of(tgid, N), the probe's own
  * function, so replay and live agree. The event header has no tgid; every
  * replay worker keeps its own tid -> tgid map, fed by the capture's process
  * table, clone/fork/vfork/clone3 and execve exits (pid parameter) and
  * dropped on procexit; all workers see the same events in the same order,
  * so all maps agree and every event has exactly one owner. No one asks the
  * shared state: it is written by the workers asynchronously, so its answer
- * would depend on timing. tid: owner = prb_part_hash(tid) % N (threads of
+ * would depend on timing. tid: owner = prb_part_of(tid, N) (threads of
  * one process spread out; their fd events meet a foreign fd table, so tid
  * replays are not equal to one worker's). cpu: the classic single-consumer
  * layout (one thread reads and evaluates inline), the baseline benchmarks

@@ -337,15 +337,9 @@ int prb_ring_fd(const struct prb *p, uint32_t i)
 
 uint32_t prb_ring_for(const struct prb *p, uint32_t tgid, uint32_t tid, uint32_t cpu)
 {
-	uint32_t key;
-
 	if (p->part == PRB_PART_CPU)
-		key = cpu;
-	else if (p->part == PRB_PART_TID)
-		key = prb_part_hash(tid);
-	else
-		key = prb_part_hash(tgid);
-	return key % p->n_rings;
+		return cpu % p->n_rings;
+	return prb_part_of(p->part == PRB_PART_TID ? tid : tgid, p->n_rings);
 }
 
 int prb_counters(const struct prb *p, uint32_t i, struct prb_ring_counters *out)

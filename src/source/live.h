@@ -4,7 +4,7 @@
  *
  * The probe writes libs-layout events (abi/event.h) into N ring buffers; the
  * ring of an event is chosen in the kernel by the partition mode (by default
- * prb_part_hash(tgid) % N), so all events of a process, its clone child event
+ * prb_part_of(tgid, N)), so all events of a process, its clone child event
  * included, arrive on one ring and one worker. Each ring has its own consumer
  * object with its own epoll instance: a worker owns exactly one consumer and
  * never touches another worker's ring.

@@ -8,7 +8,7 @@
  * sample_libs where the reader also hands out the 95 useradded/groupadded
  * meta events that sysdig does not number (checked below by event type).
  * Then the same with two workers (tgid partitioning, worker =
- * hash(tgid) % 2, each on its own stepped thread) giving the same values.
+ * a hash of the tgid mod 2, each on its own stepped thread) giving the same values.
  */
 #include <errno.h>
 
