@@ -97,6 +97,10 @@ enum fld_argk {
 #define FLD_F_MULTI	  (1u << 3) /* may give several values (proc.aname without [N]) */
 #define FLD_F_NEEDS_FD	  (1u << 4) /* reads the event's fd */
 #define FLD_F_NEEDS_PROC  (1u << 5) /* reads the process state */
+/* The event's type alone decides the value (evt.type, evt.dir), but for
+ * generic events, whose evt.type is a parameter's: the rules compiler turns
+ * a check on it into a bit test per type (ruleset_int.h, CN_TYPES). */
+#define FLD_F_BY_TYPE (1u << 6)
 
 /*
  * The registry, X(id, name, type, argk, flags, description), grouped by
@@ -125,10 +129,10 @@ enum fld_argk {
 	  "fractional part of the absolute event timestamp.")                                        \
 	X(EVT_RELTIME, "evt.reltime", RELTIME, NONE, 0,                                               \
 	  "number of nanoseconds from the beginning of the capture.")                                \
-	X(EVT_DIR, "evt.dir", STR, NONE, 0,                                                           \
+	X(EVT_DIR, "evt.dir", STR, NONE, FLD_F_BY_TYPE,                                                           \
 	  "event direction can be either '>' for enter events or '<' for exit events.")              \
-	X(EVT_TYPE, "evt.type", STR, NONE, 0, "The name of the event (e.g. 'open').")                \
-	X(SYSCALL_TYPE, "syscall.type", STR, NONE, 0,                                                 \
+	X(EVT_TYPE, "evt.type", STR, NONE, FLD_F_BY_TYPE, "The name of the event (e.g. 'open').")    \
+	X(SYSCALL_TYPE, "syscall.type", STR, NONE, FLD_F_BY_TYPE,                                     \
 	  "For system call events, the name of the system call (e.g. 'open'). Unset for other "      \
 	  "events.")                                                                                 \
 	X(EVT_CATEGORY, "evt.category", STR, NONE, 0,                                                 \

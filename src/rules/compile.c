@@ -220,6 +220,7 @@ struct compiler {
 	size_t nmacros;
 	struct chk_seen *seen; /* open addressing, cap a power of two */
 	uint32_t nseen, capseen;
+	struct fld_worker *fw; /* by_type's scratch extraction worker, made on first use */
 	int nomem;
 	bool unknown_field; /* the current rule hit an unknown field */
 	bool quiet;	    /* skip_if_unknown_filter: count, do not report */
@@ -647,10 +648,11 @@ static struct cn *new_node(struct compiler *c, enum cn_kind kind, uint32_t n)
 	return node;
 }
 
-/* A node's second user (a macro's, a check's): worth a memo slot (struct cn's memo). */
+/* A node's second user (a macro's, a check's): worth a memo slot (struct
+ * cn's memo), unless it costs less than the memo (a constant, a bit test). */
 static struct cn *shared(struct compiler *c, struct cn *node)
 {
-	if (node && !node->memo && node->kind != CN_TRUE)
+	if (node && !node->memo && node->kind != CN_TRUE && node->kind != CN_TYPES)
 		node->memo = ++c->rs->nmemo;
 	return node;
 }
@@ -865,6 +867,34 @@ static bool seen_room(struct compiler *c)
 }
 
 /*
+ * A compiled check on a field the event type decides (FLD_F_BY_TYPE:
+ * evt.type, evt.dir, syscall.type) becomes CN_TYPES, a bit per type: the
+ * check is run once per type at compile time (rs_check_types), not once
+ * per event, and the index of rules by type sees what it excludes
+ * (evttypes, exact). A right-hand field can depend on anything: such a
+ * check stays as it is.
+ */
+static struct cn *by_type(struct compiler *c, struct cn *node)
+{
+	uint64_t *bits;
+
+	if (!node || node->kind != CN_CHECK || node->chk->has_rhs_field ||
+	    !(c->rs->refs.v[node->chk->lhs.ref].def->flags & FLD_F_BY_TYPE))
+		return node;
+	if (!c->fw)
+		c->fw = fld_worker_new(1, 0);
+	bits = c_alloc(c, RS_TYPE_WORDS * sizeof(*bits));
+	if (!c->fw || !bits) {
+		c->nomem = 1; /* the compile fails */
+		return node;
+	}
+	rs_check_types(c->rs, node->chk, c->fw, bits);
+	node->types = bits;
+	node->kind = CN_TYPES;
+	return node;
+}
+
+/*
  * A check, compiled once per distinct source text: the same text in two
  * rules or macros (`proc.name in (shell_binaries)`, `fd.num>=0`, ...) is
  * one node, whose value the evaluator's memo then computes once per event.
@@ -881,7 +911,7 @@ static struct cn *compile_check_once(struct compiler *c, const struct src_text *
 	struct cn *node;
 
 	if (!t->text || n->span.end <= n->span.start || n->span.end > t->text->len)
-		return compile_check(c, t, n);
+		return by_type(c, compile_check(c, t, n));
 	s = t->text->str + n->span.start;
 	len = n->span.end - n->span.start;
 	h = rs_hash(s, len);
@@ -890,7 +920,7 @@ static struct cn *compile_check_once(struct compiler *c, const struct src_text *
 		if (c->seen[k].s)
 			return shared(c, c->seen[k].cn);
 	}
-	node = compile_check(c, t, n);
+	node = by_type(c, compile_check(c, t, n));
 	if (!node || !seen_room(c))
 		return node;
 	k = seen_slot(c->seen, c->capseen, s, len, h);
@@ -1168,9 +1198,13 @@ static void init_all_types(void)
 
 /*
  * The event types @n can be true for when @neg is false (or false for, when
- * @neg is true): the reference engine's evttype resolver.
+ * @neg is true). Not @exact: the reference engine's evttype resolver, which
+ * looks at evt.type =, != and in only (its warnings are the user's
+ * contract). @exact: what the index uses, also reading every CN_TYPES
+ * node's bits (`evt.dir = <` rules out enter events).
  */
-static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg, struct tset *out)
+static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg, bool exact,
+		     struct tset *out)
 {
 	struct tset k;
 	uint32_t i, j;
@@ -1185,15 +1219,31 @@ static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg
 		else
 			tset_none(out);
 		for (i = 0; i < n->n; i++) {
-			evttypes(rs, n->kids[i], neg, &k);
+			evttypes(rs, n->kids[i], neg, exact, &k);
 			for (j = 0; j < RS_TYPE_WORDS; j++)
 				out->w[j] = inter ? out->w[j] & k.w[j] : out->w[j] | k.w[j];
 		}
 		return;
 	}
 	case CN_NOT:
-		evttypes(rs, n->kids[0], !neg, out);
+		evttypes(rs, n->kids[0], !neg, exact, out);
 		return;
+	case CN_TYPES:
+		if (exact) {
+			/* generic events' bits (their evt.type is a parameter's)
+			 * as the resolver says, every other type's from the bits */
+			const uint64_t ge = 1ull << (EVT_GENERIC_E % 64), gx = 1ull << (EVT_GENERIC_X % 64);
+
+			evttypes(rs, n, neg, false, &k);
+			for (i = 0; i < RS_TYPE_WORDS; i++)
+				out->w[i] = (neg ? ~n->types[i] : n->types[i]) & all_types.w[i];
+			out->w[EVT_GENERIC_E / 64] &= ~ge;
+			out->w[EVT_GENERIC_X / 64] &= ~gx;
+			out->w[EVT_GENERIC_E / 64] |= k.w[EVT_GENERIC_E / 64] & ge;
+			out->w[EVT_GENERIC_X / 64] |= k.w[EVT_GENERIC_X / 64] & gx;
+			return;
+		}
+		/* fall through */
 	case CN_CHECK: {
 		const struct ccheck *chk = n->chk;
 		bool eq;
@@ -1230,6 +1280,7 @@ static int compile_rule(struct compiler *c, const struct rule_def *r, struct cru
 	struct src_text t = { &r->cond, &r->pos, NULL };
 	struct flt_ast *ast, *xast = NULL;
 	struct buf xb = { 0 };
+	struct tset ref;
 	char what[300];
 	struct cn *cond, *xcn;
 	const char *err;
@@ -1309,16 +1360,17 @@ static int compile_rule(struct compiler *c, const struct rule_def *r, struct cru
 		return -EINVAL;
 	}
 	cr->cond = cond;
-	evttypes(c->rs, cond, false, types);
-	if (r->warn_evttypes && tset_eq(types, &all_types))
+	evttypes(c->rs, cond, false, false, &ref);
+	if (r->warn_evttypes && tset_eq(&ref, &all_types))
 		diag_list__add(c->dl, DIAG_WARNING, DIAG_NO_EVTTYPE, &r->pos,
 			       "rule '%s': Rule matches too many evt.type values. This has a "
 			       "significant performance penalty.",
 			       r->name);
-	else if (r->warn_evttypes && tset_empty(types))
+	else if (r->warn_evttypes && tset_empty(&ref))
 		diag_list__add(c->dl, DIAG_WARNING, DIAG_NO_EVTTYPE, &r->pos,
 			       "rule '%s': Rule matches no evt.type value: it can never fire.",
 			       r->name);
+	evttypes(c->rs, cond, false, true, types);
 	return 0;
 }
 
@@ -1413,6 +1465,8 @@ static void free_macros(struct compiler *c)
 	free(c->seen);
 	c->seen = NULL;
 	c->nseen = c->capseen = 0;
+	fld_worker_free(c->fw);
+	c->fw = NULL;
 }
 
 struct rule_ruleset *rule_compile(struct rule_set *set, const struct rule_compile_opts *opts,

@@ -433,6 +433,29 @@ static bool check_eval(const struct ccheck *chk, const struct rule_ruleset *rs,
 	return false;
 }
 
+void rs_check_types(const struct rule_ruleset *rs, const struct ccheck *chk,
+		    struct fld_worker *fw, uint64_t *out)
+{
+	struct evt_hdr h = { 0 };
+	struct evt ev = { 0 };
+	struct fld_ctx c = { 0 };
+
+	memset(out, 0, RS_TYPE_WORDS * sizeof(*out));
+	h.len = EVT_HDR_LEN;
+	ev.hdr = &h;
+	c.ev = &ev;
+	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
+		/* a bare event: what a FLD_F_BY_TYPE field reads is all there */
+		ev.info = evt_info((uint16_t)t);
+		if (!ev.info || t == EVT_GENERIC_E || t == EVT_GENERIC_X)
+			continue;
+		h.type = (uint16_t)t;
+		fld_worker__begin(fw);
+		if (check_eval(chk, rs, fw, &c))
+			out[t / 64] |= 1ull << (t % 64);
+	}
+}
+
 static inline bool memo_eval(const struct cn *n, const struct rule_ruleset *rs,
 			     struct rule_worker *w, const struct fld_ctx *c);
 
@@ -458,6 +481,13 @@ static bool node_eval(const struct cn *n, const struct rule_ruleset *rs, struct 
 		return !memo_eval(n->kids[0], rs, w, c);
 	case CN_CHECK:
 		return check_eval(n->chk, rs, w->fw, c);
+	case CN_TYPES: {
+		uint16_t t = c->ev->hdr->type;
+
+		if (t >= EVT_TYPE_MAX || t == EVT_GENERIC_E || t == EVT_GENERIC_X)
+			return check_eval(n->chk, rs, w->fw, c);
+		return n->types[t / 64] >> (t % 64) & 1;
+	}
 	case CN_TRUE:
 		return true;
 	default:

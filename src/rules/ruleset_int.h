@@ -54,7 +54,11 @@ bool rs_strset_has(const struct rs_strset *set, const char *s, uint32_t len);
 
 /* ---- compiled conditions ---- */
 
-enum cn_kind { CN_AND, CN_OR, CN_NOT, CN_CHECK, CN_TRUE, CN_FALSE };
+/* CN_TYPES: a check on a field the event type decides (FLD_F_BY_TYPE:
+ * `evt.type in (open, openat)`, `evt.dir = <`), answered by one bit per
+ * type, computed at compile time by evaluating the check on a bare event of
+ * each type (rs_check_types); generic events ask the check (chk). */
+enum cn_kind { CN_AND, CN_OR, CN_NOT, CN_CHECK, CN_TRUE, CN_FALSE, CN_TYPES };
 
 /* One right-hand side constant, parsed for the field's type. */
 struct cval {
@@ -92,7 +96,8 @@ struct cn {
 	enum cn_kind kind;
 	uint32_t n;
 	struct cn **kids; /* AND/OR: n kids; NOT: kids[0] */
-	struct ccheck *chk;
+	struct ccheck *chk; /* CHECK, TYPES */
+	const uint64_t *types; /* TYPES: RS_TYPE_WORDS words, bit t: true for type t */
 	/* A node that more than one place uses (a macro's, or a check written
 	 * the same way twice): 1 + its slot in a rule_worker's per-event memo
 	 * (its value is computed once per event however many rules ask); 0
@@ -173,5 +178,13 @@ struct rule_worker {
 /* Evaluate a compiled condition for the event rule_eval() is on (eval.c). */
 bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct rule_worker *w,
 	     const struct fld_ctx *c);
+
+/* CN_TYPES's bits for @chk, a check on a FLD_F_BY_TYPE field without a
+ * right-hand field (eval.c): @out (RS_TYPE_WORDS words) gets bit t when
+ * the check is true for an event of type t; generic events' bits stay
+ * clear. @fw is a scratch extraction worker (any slot count). Compile time,
+ * the compiling thread. */
+void rs_check_types(const struct rule_ruleset *rs, const struct ccheck *chk,
+		    struct fld_worker *fw, uint64_t *out);
 
 #endif /* PG_RULES_RULESET_INT_H */

@@ -273,11 +273,149 @@ T_TEST(test_shared_macros)
 #undef M_CAT
 }
 
+/* Every node of a condition evaluated as a plain check (CN_TYPES undone). */
+static void types_off(struct cn *n)
+{
+	if (n->kind == CN_TYPES)
+		n->kind = CN_CHECK;
+	for (uint32_t i = 0; i < n->n; i++)
+		types_off(n->kids[i]);
+}
+
+static int count_types(const struct cn *n)
+{
+	int k = n->kind == CN_TYPES;
+
+	for (uint32_t i = 0; i < n->n; i++)
+		k += count_types(n->kids[i]);
+	return k;
+}
+
+/* Whether rule @i of @rs is in the index for @type. */
+static bool indexed(const struct rule_ruleset *rs, uint32_t i, uint16_t type)
+{
+	for (uint32_t k = rs->off[type]; k < rs->off[type + 1]; k++)
+		if (rs->ids[k] == i)
+			return true;
+	return false;
+}
+
+/*
+ * Checks on fields the event type decides (evt.type, evt.dir,
+ * syscall.type) are answered by a bit per type computed at compile time,
+ * and the index of rules by type leaves out the types those bits rule out.
+ * On every event of every capture, generic events (whose evt.type is a
+ * parameter's) included, each rule must be true exactly when it is indexed
+ * for the event's type and its compiled condition says so, against the
+ * same condition with every such check evaluated per event.
+ */
+T_TEST(test_type_checks)
+{
+	static const char *const conds[] = {
+		"evt.type = open",
+		"evt.type != close and evt.dir = <",
+		"evt.type in (open, openat, read, socket) and evt.dir = <",
+		"not evt.dir = > and evt.type in (madvise, close)",
+		"evt.type = madvise",
+		"evt.type != madvise and evt.dir = >",
+		"syscall.type startswith m",
+		"evt.type glob '*at' or evt.type contains ope",
+		"toupper(evt.type) = WRITE",
+		"evt.type exists and evt.dir = > and evt.type pmatch (/x)",
+		"evt.type != val(proc.name) and evt.dir = <", /* a right-hand field: not by type */
+	};
+	enum { NC = sizeof(conds) / sizeof(conds[0]) };
+	static const char *const caps[] = { "cat_write.scap", "curl_google.scap",
+					    "sample_libs.scap", "syscall.scap" };
+	char yaml[4096];
+	int o = 0, total[NC] = { 0 }, generic = 0;
+	struct diag_list *dl = diag_list_new();
+	struct rule_set *set = rule_set_new();
+	struct rule_ruleset *rs = NULL, *plain = NULL;
+
+	for (size_t i = 0; i < NC; i++)
+		o += snprintf(yaml + o, sizeof(yaml) - (size_t)o,
+			      "- rule: r%zu\n  desc: d\n  condition: %s\n"
+			      "  output: o\n  priority: WARNING\n",
+			      i, conds[i]);
+	if (rule_set_load_string(set, "t.yaml", yaml, strlen(yaml), dl) == 0) {
+		rs = rule_compile(set, NULL, dl);
+		plain = rule_compile(set, NULL, dl);
+	}
+	if (!rs || !plain) {
+		diag_list__render(dl, stdout);
+		T_FAIL("the rules do not compile");
+	}
+	for (uint32_t i = 0; i < plain->nrules; i++) {
+		T_CHECK(count_types(rs->rules[i].cond) > 0 || i == NC - 1);
+		types_off(plain->rules[i].cond);
+	}
+	T_EQ_INT(count_types(rs->rules[NC - 1].cond), 1); /* evt.dir only */
+	for (size_t k = 0; k < sizeof(caps) / sizeof(caps[0]); k++) {
+		struct proc_table *pt = proc_table_new(NULL);
+		struct proc_worker *pw = pt ? proc_worker_register(pt) : NULL;
+		struct rule_worker *w = rule_worker_new(rs), *wp = rule_worker_new(plain);
+		char path[256];
+		struct cap_reader *r;
+		struct cap_event ce;
+		struct fld_ctx c = { 0 };
+		int rc;
+
+		snprintf(path, sizeof(path), "captures/%s", caps[k]);
+		r = cap_reader_open(t_fixture(path), NULL);
+		T_CHECK(pw && w && wp && r);
+		proc_state_from_capture(pw, cap_reader_tables(r), NULL, NULL);
+		c.pw = pw;
+		while ((rc = cap_reader_next(r, &ce)) > 0) {
+			struct proc_evt_ref ref;
+			struct evt ev;
+			uint16_t t = ce.hdr->type;
+
+			T_CHECK(evt_decode(ce.hdr, ce.len, &ev, NULL) == EVT_OK);
+			proc_event_apply(pw, &ev, ce.cpu, &ref);
+			fld_ctx_set_event(&c, pw, &ev, ce.cpu, c.num + 1, &ref);
+			generic += t == EVT_GENERIC_E || t == EVT_GENERIC_X;
+			for (uint32_t i = 0; i < NC; i++) {
+				bool want, got;
+
+				fld_worker__begin(wp->fw);
+				fld_worker__begin(w->fw);
+				want = cn_eval(plain->rules[i].cond, plain, wp, &c);
+				got = indexed(rs, i, t) && cn_eval(rs->rules[i].cond, rs, w, &c);
+				if (want != got)
+					T_FAIL("%s event %" PRIu64 " (type %u), rule '%s': %d, expected %d",
+					       caps[k], c.num, t, conds[i], got, want);
+				total[i] += want;
+			}
+			proc_event_done(pw, &ref);
+			proc_worker_quiescent(pw);
+		}
+		T_CHECK(rc == 0);
+		cap_reader_close(r);
+		rule_worker_free(w);
+		rule_worker_free(wp);
+		proc_worker_unregister(pw);
+		proc_table_destroy(pt);
+	}
+	/* every rule matched somewhere, and generic events were seen */
+	for (size_t i = 0; i < NC; i++) {
+		printf("  '%s': %d matches\n", conds[i], total[i]);
+		if (i != 9)
+			T_CHECK(total[i] > 0);
+	}
+	T_CHECK(generic > 0);
+	rule_ruleset_free(rs);
+	rule_ruleset_free(plain);
+	rule_set_free(set);
+	diag_list_free(dl);
+}
+
 int main(void)
 {
 	T_RUN(test_facts);
 	T_RUN(test_operator_equivalences);
 	T_RUN(test_exceptions_and_matching);
 	T_RUN(test_shared_macros);
+	T_RUN(test_type_checks);
 	return T_DONE();
 }
