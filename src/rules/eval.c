@@ -521,16 +521,17 @@ bool cn_eval(const struct cn *n, const struct rule_ruleset *rs, struct rule_work
 	return memo_eval(n, rs, w, c);
 }
 
-int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct fld_ctx *ctx,
-	      bool first_only, rule_match_fn fn, void *arg)
+/* rule_eval's loop, apart: most events have no rules (read, write, close
+ * with falco_rules.yaml), and their call then saves no registers. */
+static __attribute__((noinline)) int eval_rules(const struct rule_ruleset *r,
+						struct rule_worker *w,
+						const struct fld_ctx *ctx, bool first_only,
+						rule_match_fn fn, void *arg, uint16_t type)
 {
-	uint16_t type = ctx->ev->hdr->type;
 	struct rule_match m;
 	uint32_t k;
 	int matches = 0;
 
-	if (type >= r->ntypes || r->off[type] == r->off[type + 1])
-		return 0;
 	fld_worker__begin(w->fw);
 	memo_next(w, r->nmemo);
 	m.rs = r;
@@ -547,6 +548,16 @@ int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct 
 			break;
 	}
 	return matches;
+}
+
+int rule_eval(const struct rule_ruleset *r, struct rule_worker *w, const struct fld_ctx *ctx,
+	      bool first_only, rule_match_fn fn, void *arg)
+{
+	uint16_t type = ctx->ev->hdr->type;
+
+	if (type >= r->ntypes || r->off[type] == r->off[type + 1])
+		return 0;
+	return eval_rules(r, w, ctx, first_only, fn, arg, type);
 }
 
 size_t rule_match__output(const struct rule_match *m, char *buf, size_t cap)
