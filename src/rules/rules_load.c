@@ -1163,7 +1163,8 @@ static int ld_rule_append_exceptions(struct ld *ld, struct rule_def *prev, struc
 		if (!vv)
 			return -ENOMEM;
 		prev->exceptions[j].values = vv;
-		memcpy(vv + prev->exceptions[j].nvalues, e->values, e->nvalues * sizeof(*vv));
+		if (e->nvalues) /* an exception appended with no values has none to copy */
+			memcpy(vv + prev->exceptions[j].nvalues, e->values, e->nvalues * sizeof(*vv));
 		prev->exceptions[j].nvalues += e->nvalues;
 		e->nvalues = 0;
 	}
