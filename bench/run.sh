@@ -47,8 +47,29 @@ gen_capture() {
 . "$(dirname "$0")/lib.sh"
 
 # how fast each vCPU runs a fixed busy loop now: a host that shares one out
-# (steal the guest may not even see) slows every timing, unevenly
+# (steal the guest may not even see) slows every timing, unevenly. A full
+# run first waits (up to STEADY_WAIT seconds, default 300; 0: no wait) for
+# two readings in a row with the vCPUs within 1.25x of each other: these
+# VMs' hosts take a vCPU away for minutes at a time, and a run started then
+# is flagged unsteady and worth little.
+steady() { [ -n "$1" ] && awk -v r="$(speeds_spread "$1")" 'BEGIN {exit !(r <= 1.25)}'; }
 speeds0=$(cpu_speeds)
+waited=0
+if [ -z "$QUICK" ] && [ -n "$speeds0" ]; then
+	ok=0
+	while [ "$waited" -lt "${STEADY_WAIT:-300}" ]; do
+		if steady "$speeds0"; then
+			ok=$((ok + 1))
+			[ "$ok" -ge 2 ] && break
+		else
+			ok=0
+			echo "bench: an unsteady host ($speeds0), waiting for a steady one" >&2
+			sleep 15
+			waited=$((waited + 15))
+		fi
+		speeds0=$(cpu_speeds)
+	done
+fi
 {
 	echo "# Benchmarks"
 	echo
@@ -64,6 +85,7 @@ speeds0=$(cpu_speeds)
 	echo "| load average at start | $(cut -d' ' -f1-3 /proc/loadavg) |"
 	if [ -n "$speeds0" ]; then
 		echo "| a fixed busy loop pinned to each CPU, at start | $speeds0 |"
+		if [ "$waited" -gt 0 ]; then echo "| waited for a steady host | $waited s |"; fi
 	fi
 	echo
 	# judge the machine by its load when the run starts: above 0.5 per core,
