@@ -161,6 +161,13 @@ static inline bool evt_type_is_enter(uint16_t type)
 	return (type & 1) == 0;
 }
 
+/* A generic event: a system call without an event of its own, named by its
+ * first parameter (the syscall id), so its evt.type is not its type's. */
+static inline bool evt_type_is_generic(uint16_t type)
+{
+	return type == EVT_GENERIC_E || type == EVT_GENERIC_X;
+}
+
 /* Look a type up by name and direction; -1 when there is none. Old layouts are
  * never returned (the current layout of a name is unique per direction). */
 int evt_type_by_name(const char *name, bool enter);

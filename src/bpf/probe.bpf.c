@@ -7,7 +7,8 @@
  * (read, write, close, openat, ... see HOT_HANDLER) inlined in the
  * dispatcher, every other one through a tail call; each handler
  * writes one libs-layout exit event (abi/event.h, parameter lists as in
- * abi/event_table.c) into ring prb_part_of(tgid, N) (probe.h) of an array of ring buffers:
+ * abi/event_table.c) into ring prb_part_of(tgid, N) (probe.h) of an array
+ * of ring buffers:
  * an event whose parameters all have a fixed size is reserved in the ring and
  * written in place (see HOW THE FIXED PATH WORKS), any other is built in a
  * per-cpu scratch buffer and copied (HOW THE SCRATCH WORKS).

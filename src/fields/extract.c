@@ -256,7 +256,6 @@ static int64_t res_value(const struct evt *ev)
 	return evt_param_s64(ev, 0, 0);
 }
 
-/* Index of the parameter named @key of this event, -1 when none. */
 /* The index of the parameter named @key among the first @n of @inf, -1. */
 static int info_param_index(const struct evt_info *inf, uint32_t n, const char *key,
 			    uint32_t len)
@@ -272,6 +271,7 @@ static int info_param_index(const struct evt_info *inf, uint32_t n, const char *
 	return -1;
 }
 
+/* Index of the parameter named @key of this event, -1 when none. */
 static int param_index(const struct evt *ev, const char *key, uint32_t len)
 {
 	return info_param_index(ev->info, ev->nparams, key, len);
@@ -483,7 +483,7 @@ static bool ex_buffer(const struct evt *ev, enum fld_id id, struct out *o)
 /* libs names a generic "syscall" event after its system call (its ID parameter). */
 static const char *event_name(const struct evt *ev)
 {
-	if (ev->hdr->type == EVT_GENERIC_E || ev->hdr->type == EVT_GENERIC_X) {
+	if (evt_type_is_generic(ev->hdr->type)) {
 		uint64_t id = evt_param_u64(ev, 0, 0);
 
 		if (id < FLD_SC_COUNT && fld_sc_names[id])

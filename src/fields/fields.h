@@ -129,7 +129,7 @@ enum fld_argk {
 	  "fractional part of the absolute event timestamp.")                                        \
 	X(EVT_RELTIME, "evt.reltime", RELTIME, NONE, 0,                                               \
 	  "number of nanoseconds from the beginning of the capture.")                                \
-	X(EVT_DIR, "evt.dir", STR, NONE, FLD_F_BY_TYPE,                                                           \
+	X(EVT_DIR, "evt.dir", STR, NONE, FLD_F_BY_TYPE,                                               \
 	  "event direction can be either '>' for enter events or '<' for exit events.")              \
 	X(EVT_TYPE, "evt.type", STR, NONE, FLD_F_BY_TYPE, "The name of the event (e.g. 'open').")    \
 	X(SYSCALL_TYPE, "syscall.type", STR, NONE, FLD_F_BY_TYPE,                                     \

@@ -1147,6 +1147,13 @@ static void tset_not(struct tset *s)
 
 static bool tset_empty(const struct tset *a);
 
+/* Generic events (evt_type_is_generic): they may be any system call. */
+static void tset_add_generic(struct tset *s)
+{
+	s->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
+	s->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
+}
+
 static void tset_add_name(struct tset *s, const char *name, size_t len)
 {
 	struct tset own = { { 0 } };
@@ -1162,10 +1169,8 @@ static void tset_add_name(struct tset *s, const char *name, size_t len)
 	for (t = 0; t < RS_TYPE_WORDS; t++)
 		s->w[t] |= own.w[t];
 	/* system calls without an event of their own arrive as generic events */
-	if (fld_sc_known(name, len) && tset_empty(&own)) {
-		s->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
-		s->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
-	}
+	if (fld_sc_known(name, len) && tset_empty(&own))
+		tset_add_generic(s);
 }
 
 static bool tset_eq(const struct tset *a, const struct tset *b)
@@ -1230,17 +1235,19 @@ static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg
 		return;
 	case CN_TYPES:
 		if (exact) {
-			/* generic events' bits (their evt.type is a parameter's)
-			 * as the resolver says, every other type's from the bits */
-			const uint64_t ge = 1ull << (EVT_GENERIC_E % 64), gx = 1ull << (EVT_GENERIC_X % 64);
+			/* every type's from the bits, but generic events'
+			 * (evt_type_is_generic) as the resolver says */
+			static const uint16_t gen[2] = { EVT_GENERIC_E, EVT_GENERIC_X };
 
 			evttypes(rs, n, neg, false, &k);
 			for (i = 0; i < RS_TYPE_WORDS; i++)
 				out->w[i] = (neg ? ~n->types[i] : n->types[i]) & all_types.w[i];
-			out->w[EVT_GENERIC_E / 64] &= ~ge;
-			out->w[EVT_GENERIC_X / 64] &= ~gx;
-			out->w[EVT_GENERIC_E / 64] |= k.w[EVT_GENERIC_E / 64] & ge;
-			out->w[EVT_GENERIC_X / 64] |= k.w[EVT_GENERIC_X / 64] & gx;
+			for (i = 0; i < 2; i++) {
+				uint64_t bit = 1ull << (gen[i] % 64);
+
+				out->w[gen[i] / 64] = (out->w[gen[i] / 64] & ~bit) |
+						      (k.w[gen[i] / 64] & bit);
+			}
 			return;
 		}
 		/* fall through */
@@ -1261,8 +1268,7 @@ static void evttypes(const struct rule_ruleset *rs, const struct cn *n, bool neg
 		if (eq == neg) {
 			tset_not(out);
 			/* a generic event may be any other system call */
-			out->w[EVT_GENERIC_E / 64] |= 1ull << (EVT_GENERIC_E % 64);
-			out->w[EVT_GENERIC_X / 64] |= 1ull << (EVT_GENERIC_X % 64);
+			tset_add_generic(out);
 		}
 		return;
 	}

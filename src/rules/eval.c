@@ -447,7 +447,7 @@ void rs_check_types(const struct rule_ruleset *rs, const struct ccheck *chk,
 	for (uint32_t t = 0; t < EVT_TYPE_MAX; t++) {
 		/* a bare event: what a FLD_F_BY_TYPE field reads is all there */
 		ev.info = evt_info((uint16_t)t);
-		if (!ev.info || t == EVT_GENERIC_E || t == EVT_GENERIC_X)
+		if (!ev.info || evt_type_is_generic((uint16_t)t))
 			continue;
 		h.type = (uint16_t)t;
 		fld_worker__begin(fw);
@@ -484,7 +484,7 @@ static bool node_eval(const struct cn *n, const struct rule_ruleset *rs, struct 
 	case CN_TYPES: {
 		uint16_t t = c->ev->hdr->type;
 
-		if (t >= EVT_TYPE_MAX || t == EVT_GENERIC_E || t == EVT_GENERIC_X)
+		if (t >= EVT_TYPE_MAX || evt_type_is_generic(t))
 			return check_eval(n->chk, rs, w->fw, c);
 		return n->types[t / 64] >> (t % 64) & 1;
 	}

@@ -3,9 +3,9 @@
  *
  * With 1, 2 and 4 rings, 50 short processes (fork + exec of /bin/cat on two
  * known files) run while one thread per ring consumes its ring; every event of
- * those processes must be on the ring that owns prb_part_of(tgid, N), each process's
- * clone child event, execve exit, opens of its files and procexit must be
- * there, and nothing may be dropped. A second test decodes events with the
+ * those processes must be on the ring that owns prb_part_of(tgid, N), each
+ * process's clone child event, execve exit, opens of its files and procexit
+ * must be there, and nothing may be dropped. A second test decodes events with the
  * event table and checks key parameters (execve exe/args/cwd/ptid, openat
  * name/flags/fd/dirfd, a connect tuple to a 127.0.0.1 listener). A third
  * checks that bad options are refused with a message.

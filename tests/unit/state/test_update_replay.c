@@ -8,10 +8,12 @@
  * sample_libs where the reader also hands out the 95 useradded/groupadded
  * meta events that sysdig does not number (checked below by event type).
  * Then the same with two workers (tgid partitioning, worker =
- * a hash of the tgid mod 2, each on its own stepped thread) giving the same values.
+ * prb_part_of(tgid, 2), the engine's partition, each on its own stepped
+ * thread) giving the same values.
  */
 #include <errno.h>
 
+#include "bpf/probe.h" /* prb_part_of */
 #include "t.h"
 #include "state_test_util.h"
 #include "test_update_view.h"
@@ -135,7 +137,7 @@ static uint64_t tg_get(uint64_t tid)
 
 static unsigned part_of(uint64_t tgid, unsigned n)
 {
-	return (unsigned)((tgid * 0x9e3779b97f4a7c15ull) >> 32) % n;
+	return prb_part_of((uint32_t)tgid, n);
 }
 
 struct seed_arg {
