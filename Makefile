@@ -47,7 +47,7 @@ LIB_OBJ := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ := $(CLI_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(shell find tests/unit -name 'test_*.c' | sort)
 TEST_BIN := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(TEST_SRC))
-BENCH_SRC := $(wildcard bench/bench_*.c bench/storm.c bench/probe_only.c)
+BENCH_SRC := $(wildcard bench/bench_*.c bench/storm.c bench/probe_only.c bench/tp_floor.c)
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 FUZZ_SRC := $(wildcard fuzz/fuzz_*.c)
 

@@ -2,7 +2,9 @@
 # section_probe.sh - what the eBPF probe adds to a system call, measured with
 # bench/storm (one process, pinned to cpu 1) with no probe, with the probe
 # sending every handled syscall, and with only the set falco_rules.yaml needs
-# (bench/probe_only, pinned to cpu 0: counting consumers, no engine).
+# (bench/probe_only, pinned to cpu 0: counting consumers, no engine), and
+# with an empty program in the probe's place (bench/tp_floor): the floor
+# that any program on this tracepoint costs, whatever it does.
 # Two loads: openat+read+close loops (traced syscalls) and getppid loops (a
 # syscall the probe has no handler for: untraced). The figure is the storm's
 # CPU time per syscall (user + system, where the probe runs), which, unlike
@@ -13,6 +15,7 @@ set -euo pipefail
 QUICK=${QUICK:-}
 S="$BUILD/bench/storm"
 PO="$BUILD/bench/probe_only"
+FL="$BUILD/bench/tp_floor"
 RULES="$FIXTURES/rules/falco_rules.yaml"
 if [ -n "$QUICK" ]; then
 	NRUNS=2 SECS=0.7
@@ -29,6 +32,7 @@ trap cleanup EXIT
 # private copies: a rebuild in the tree during the runs must not swap binaries
 cp "$PO" "$tmp/probe_only" && PO="$tmp/probe_only"
 cp "$S" "$tmp/storm" && S="$tmp/storm"
+cp "$FL" "$tmp/tp_floor" && FL="$tmp/tp_floor"
 
 # shellcheck source=bench/lib.sh
 . "$(dirname "$0")/lib.sh"
@@ -42,11 +46,16 @@ cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 
 foreign=0
 sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 
-# probe_start MODE: probe_only attached (all | rules), returns once ready
+# probe_start MODE: probe_only attached (all | rules), or the empty program
+# (floor), returns once ready
 probe_start() {
 	local sel=(--select "$1")
 	[ "$1" = rules ] && sel+=(-r "$RULES")
-	taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
+	if [ "$1" = floor ]; then
+		"$FL" --seconds 120 >"$tmp/po.json" 2>"$tmp/po.err" &
+	else
+		taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
+	fi
 	po_pid=$!
 	for _ in $(seq 100); do
 		grep -qs "^ready" "$tmp/po.err" && return 0
@@ -115,11 +124,11 @@ prog_once() {
 }
 
 for _ in $(seq "$NRUNS"); do
-	for mode in none all rules; do
+	for mode in none floor all rules; do
 		[ "$mode" = none ] || probe_start "$mode"
 		storm_once "$mode" io
 		storm_once "$mode" null
-		if [ "$mode" != none ]; then
+		if [ "$mode" = all ] || [ "$mode" = rules ]; then
 			prog_once "$mode" io
 			prog_once "$mode" null
 		fi
@@ -132,7 +141,7 @@ for _ in $(seq "$NRUNS"); do
 done
 
 declare -A NS RATE NSMIN NSMAX
-for f in "$tmp"/{none,all,rules}.{io,null}; do
+for f in "$tmp"/{none,floor,all,rules}.{io,null}; do
 	k=$(basename "$f")
 	read -r NSMIN[$k] NS[$k] NSMAX[$k] <<<"$(awk '{print $1}' "$f" | mmm)"
 	RATE[$k]=$(awk '{print $2}' "$f" | mmm | awk '{print $2}')
@@ -151,6 +160,8 @@ a_io_all=$(added all.io none.io)
 a_io_rules=$(added rules.io none.io)
 a_null_all=$(added all.null none.null)
 a_null_rules=$(added rules.null none.null)
+a_io_floor=$(added floor.io none.io)
+a_null_floor=$(added floor.null none.null)
 # rules io: the traced share pays the traced cost, the rest the untraced one
 a_traced_rules=$(awk -v a="$a_io_rules" -v u="$a_null_rules" -v f="$frac" \
 	'BEGIN {printf "%.0f", (a - (1 - f) * u) / f}')
@@ -180,7 +191,7 @@ for work in io null; do
 	io) wl="openat+read+close" ;;
 	null) wl="getppid (untraced)" ;;
 	esac
-	for mode in none all rules; do
+	for mode in none floor all rules; do
 		if [ "$mode" = none ]; then ad="-" rt="1.00"; else
 			ad=$(added "$mode.$work" "none.$work")
 			rt=$(ratio "$mode.$work" "none.$work")
@@ -198,6 +209,12 @@ echo "  (added - untraced share x untraced cost) / traced share): **$a_traced_ru
 echo "- Added per untraced syscall (getppid): **$a_null_rules ns** filtered by the selection"
 echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's table"
 echo "  of handled ids says no) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
+echo "- The floor (*floor* rows: an empty program, \`return 0\`, attached to tp_btf/sys_exit"
+echo "  by \`bench/tp_floor\`): **$a_null_floor ns** per syscall, **$a_io_floor ns** per call of the io"
+echo "  loop. Every program on this tracepoint costs that much on this machine, whatever it"
+echo "  does (the kernel takes the syscall's slow exit path and calls it); the probe's own"
+echo "  share is the rest: **$(awk -v a="$a_io_all" -v f="$a_io_floor" 'BEGIN {printf "%.0f", a - f}') ns** per traced syscall (all selected), **$(awk -v a="$a_null_rules" -v f="$a_null_floor" 'BEGIN {printf "%.0f", a - f}') ns**"
+echo "  per untraced one (rules)."
 if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 	echo
 	echo "The kernel's own account (\`kernel.bpf_stats_enabled\`, separate runs): time in the"
@@ -215,5 +232,6 @@ if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 fi
 echo
 echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
+echo "\`$BUILD/bench/tp_floor\` (floor);"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo
