@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CLI_EXIT_OK 0
 #define CLI_EXIT_FAIL 1
@@ -54,5 +55,7 @@ int cli_replay(const char *path, cli_replay_fn fn, void *arg);
 /* The engine: `peregrine [-c FILE] [-o k=v]... [-r RULES]... [-e CAPTURE] ...`;
  * argv[0] is the program name. */
 int cmd_engine(int argc, char **argv);
+/* Its options, for `peregrine --help` and `peregrine -h`. */
+void cmd_engine_usage(FILE *f);
 
 #endif /* PG_CLI_H */

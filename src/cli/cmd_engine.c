@@ -126,26 +126,48 @@ static struct proc_ctr_client *ce_ctr_start(const struct cfg *c, struct eng *e)
 	return cl;
 }
 
+void cmd_engine_usage(FILE *f)
+{
+	fprintf(f,
+		"engine options (live without -e; live needs root and the kernel's BTF):\n"
+		"  -c FILE        configuration (default " CFG_DEFAULT_PATH
+		", built-in defaults\n"
+		"                 when absent; unknown keys are an error)\n"
+		"  -o KEY=VALUE   set a configuration key (dotted path, repeatable),\n"
+		"                 e.g. -o json_output=true -o engine.workers=4\n"
+		"  -r RULES       rules file (repeatable; replaces rules_files)\n"
+		"  -e CAPTURE     replay a .scap capture (raw or gzip) instead of running live\n"
+		"  --workers N    worker threads (0, the default: one per online CPU;\n"
+		"                 engine.workers)\n"
+		"  --partition P  tgid (default): a process's events to one worker; tid: a\n"
+		"                 thread's; cpu: the single-consumer layout, as the reference\n"
+		"                 engine (engine.partition)\n"
+		"  --json         alerts as JSON (json_output=true)\n"
+		"  --all-matches  every matching rule alerts, not only the first\n"
+		"                 (rule_matching=all)\n"
+		"  --min-priority P  drop alerts below priority P (priority=P)\n"
+		"  -M SECONDS     stop after that long (0: run until a signal)\n"
+		"  --stats-interval SECONDS  a JSON stats line on stderr that often\n"
+		"  -A             live: send every syscall the probe handles (default: only\n"
+		"                 those the rules and the process state need)\n"
+		"  -w FILE        live: also record the events into a .scap capture\n"
+		"                 (--gzip compresses it; the process table is written in the\n"
+		"                 layout every libs age reads, Debian's sysdig 0.29 included;\n"
+		"                 --current-layout keeps tty, exe inode and pgid facts that\n"
+		"                 only libs >= 0.10 reads)\n"
+		"  --print-config print every configuration key with the value the file,\n"
+		"                 -o and the options give it (YAML that -c reads back), and exit\n"
+		"  -h, --help     this help\n"
+		"signals: SIGINT/SIGTERM stop after draining every queue and sink; SIGHUP\n"
+		"reloads rules and configuration (a failed reload keeps the old ones) and\n"
+		"reopens file outputs.\n");
+}
+
 static void ce_usage(FILE *f)
 {
-	fprintf(f, "usage: peregrine [-c FILE] [-o key=value]... [-r RULES]... [-e CAPTURE]\n"
-		   "                 [--workers N] [--partition tgid|tid|cpu] [--json]\n"
-		   "                 [-M SECONDS] [--stats-interval SECONDS]\n"
-		   "                 [-A] [-w FILE [--gzip] [--current-layout]] [--print-config]\n"
-		   "  -c FILE     configuration (default " CFG_DEFAULT_PATH
-		   ", built-in defaults when absent)\n"
-		   "  -o k=v      set a configuration key (dotted path), e.g. -o json_output=true\n"
-		   "  --print-config  print every configuration key with the value the file,\n"
-		   "              -o and the options give it (YAML that -c reads back), and exit\n"
-		   "  -r RULES    rules file (repeatable; replaces rules_files)\n"
-		   "  -e CAPTURE  replay a .scap capture instead of running live\n"
-		   "  -A          live: send every syscall the probe handles (default: only\n"
-		   "              those the rules and the process state need)\n"
-		   "  -w FILE     live: also record the events into a .scap capture\n"
-		   "              (--gzip compresses it; the process table is written in the\n"
-		   "              layout every libs age reads, Debian's sysdig 0.29 included;\n"
-		   "              --current-layout keeps tty, exe inode and pgid facts that\n"
-		   "              only libs >= 0.10 reads)\n");
+	fprintf(f, "usage: peregrine [OPTION]...              run live\n"
+		   "       peregrine -e CAPTURE [OPTION]...   replay a capture\n");
+	cmd_engine_usage(f);
 }
 
 /* Read the configuration as the command line says: file, -o, flags. */

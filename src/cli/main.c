@@ -4,9 +4,8 @@
  *   peregrine capture info|cat|gen ...   work with .scap capture files
  *   peregrine --validate FILE...         load and compile rules files
  *   peregrine --list-fields              the fields conditions and outputs know
- *   peregrine -r RULES... -e CAPTURE     run rules over a capture
- *
- * The live engine mode joins here as its module lands.
+ *   peregrine [OPTION]...                the engine: live, or -e CAPTURE
+ *   peregrine replay ...                 the first, single-threaded replay
  */
 #include <stdio.h>
 #include <string.h>
@@ -15,13 +14,14 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: peregrine capture info FILE\n"
-		   "       peregrine capture cat FILE [-w OUT]\n"
-		   "       peregrine capture gen -o FILE [--events N] [--procs P]\n"
-		   "                             [--threads-per-proc T] [--skew Z] [--seed S]\n"
-		   "       peregrine --validate RULES...\n"
-		   "       peregrine --list-fields [-v]\n"
-		   "       peregrine -r RULES... -e CAPTURE [--json] [--all-matches]\n");
+	fprintf(f, "usage: peregrine [OPTION]...              run live: eBPF probe, rules, alerts\n"
+		   "       peregrine -e CAPTURE [OPTION]...   replay a .scap capture through the rules\n"
+		   "       peregrine --validate RULES...      load and compile rules files\n"
+		   "       peregrine --list-fields [-v]       the fields conditions and outputs know\n"
+		   "       peregrine capture info|cat|gen ... read, filter, copy and generate captures\n"
+		   "                                          (peregrine capture --help)\n"
+		   "\n");
+	cmd_engine_usage(f);
 }
 
 int main(int argc, char **argv)
