@@ -87,7 +87,7 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 	if (n > EVT_MAX_PARAMS)
 		return reject(st, EVT_REJECT_TOO_MANY_PARAMS);
 
-	/* len <= EVT_MAX_LEN and n <= 32, so none of these sums can wrap. */
+	/* len <= EVT_MAX_LEN, n <= 32 lengths below 2^32: no sum can wrap. */
 	if (info->flags & EVT_FLAG_LARGE_PAYLOAD) {
 		off = EVT_HDR_LEN + (size_t)n * 4;
 		if (off > len)
@@ -95,8 +95,6 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 		for (i = 0; i < n; i++) {
 			uint32_t l = evt_ld32(p + EVT_HDR_LEN + i * 4);
 
-			if (l > len - off)
-				return reject(st, EVT_REJECT_PARAMS_PAST_END);
 			ev->param[i] = p + off;
 			ev->plen[i] = l;
 			off += l;
@@ -108,13 +106,15 @@ enum evt_reject evt_decode(const void *buf, size_t avail, struct evt *ev, struct
 		for (i = 0; i < n; i++) {
 			uint32_t l = evt_ld16(p + EVT_HDR_LEN + i * 2);
 
-			if (l > len - off)
-				return reject(st, EVT_REJECT_PARAMS_PAST_END);
 			ev->param[i] = p + off;
 			ev->plen[i] = l;
 			off += l;
 		}
 	}
+	/* one check for all: the sums only grow, so some parameter went past
+	 * the end exactly when the last one did (no pointer above is used then) */
+	if (off > len)
+		return reject(st, EVT_REJECT_PARAMS_PAST_END);
 	ev->hdr = (const struct evt_hdr *)buf;
 	ev->info = info;
 	ev->nparams = n;

@@ -613,10 +613,29 @@ static inline uint32_t len_size(const struct evt_info *info)
 }
 
 /* Check a V2 event's nparams and parameter lengths against its length. */
+static __attribute__((noinline, cold)) int params_past_end(struct cap_reader *r,
+							   const uint8_t *e, uint32_t evlen,
+							   uint32_t nparams, uint32_t ls, uint64_t off)
+{
+	uint64_t used = EVT_HDR_LEN + (uint64_t)nparams * ls;
+	uint32_t i, pl = 0;
+
+	for (i = 0; i < nparams; i++) {
+		pl = ls == 2 ? evt_ld16(e + EVT_HDR_LEN + 2 * i) : evt_ld32(e + EVT_HDR_LEN + 4 * i);
+		used += pl;
+		if (used > evlen)
+			break;
+	}
+	return fail(r, -EINVAL, off,
+		    "event type %u: parameter %u has length %u, past the end of the %u-byte event",
+		    evt_ld16(e + 20), i, pl, evlen);
+}
+
 static int check_v2_params(struct cap_reader *r, const uint8_t *e, uint32_t evlen,
 			   const struct evt_info *info, uint64_t off)
 {
 	uint32_t nparams = evt_ld32(e + 22), ls = len_size(info), i;
+	const uint8_t *lens = e + EVT_HDR_LEN;
 	uint64_t used;
 
 	if (nparams > EVT_MAX_PARAMS)
@@ -627,16 +646,17 @@ static int check_v2_params(struct cap_reader *r, const uint8_t *e, uint32_t evle
 		return fail(r, -EINVAL, off,
 			    "event type %u: %u parameter lengths do not fit its length %u",
 			    evt_ld16(e + 20), nparams, evlen);
-	for (i = 0; i < nparams; i++) {
-		uint32_t pl = ls == 2 ? evt_ld16(e + EVT_HDR_LEN + 2 * i) : evt_ld32(e + EVT_HDR_LEN + 4 * i);
-
-		used += pl;
-		if (used > evlen)
-			return fail(r, -EINVAL, off,
-				    "event type %u: parameter %u has length %u, past the end of "
-				    "the %u-byte event",
-				    evt_ld16(e + 20), i, pl, evlen);
-	}
+	/* at most 32 lengths below 2^32: the sum cannot wrap, so add them all
+	 * (a loop the compiler unrolls) and compare once; which one went
+	 * past the end is found again only for the error message */
+	if (ls == 2)
+		for (i = 0; i < nparams; i++)
+			used += evt_ld16(lens + 2 * i);
+	else
+		for (i = 0; i < nparams; i++)
+			used += evt_ld32(lens + 4 * i);
+	if (used > evlen)
+		return params_past_end(r, e, evlen, nparams, ls, off);
 	return 0;
 }
 

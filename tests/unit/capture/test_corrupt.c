@@ -183,6 +183,46 @@ T_TEST(absurd_param_length)
 	free(buf);
 }
 
+/* The lengths are summed before they are compared: the message must still
+ * name the first parameter that goes past the end, here the last one of an
+ * event with three or more, one byte too long. */
+T_TEST(last_param_one_byte_long)
+{
+	struct cap_error err = { 0 };
+	size_t len;
+	uint8_t *buf = fixture("captures/single_ipv6_conn.scap", &len);
+	char want[64];
+	int nth;
+
+	T_CHECK(buf);
+	for (nth = 0;; nth++) {
+		long off = find_block(buf, len, EV_V2, nth);
+		uint32_t np, evlen, sum = 0;
+		uint16_t pl;
+
+		T_CHECK(off > 0);
+		memcpy(&np, buf + off + 10 + 22, 4);
+		memcpy(&evlen, buf + off + 10 + 16, 4);
+		if (np < 3)
+			continue;
+		for (uint32_t i = 0; i < np; i++) {
+			memcpy(&pl, buf + off + 10 + 26 + 2 * i, 2);
+			sum += pl;
+		}
+		/* the event's bytes are exactly its header, lengths and values */
+		T_EQ_INT(26 + 2 * np + sum, evlen);
+		memcpy(&pl, buf + off + 10 + 26 + 2 * (np - 1), 2);
+		pl++;
+		memcpy(buf + off + 10 + 26 + 2 * (np - 1), &pl, 2);
+		T_EQ_INT(read_all(buf, len, &err), -EINVAL);
+		T_EQ_INT(err.offset, off);
+		snprintf(want, sizeof(want), "parameter %u has length %u,", np - 1, pl);
+		T_CHECK(strstr(err.msg, want) != NULL);
+		break;
+	}
+	free(buf);
+}
+
 T_TEST(absurd_event_length_and_nparams)
 {
 	struct cap_error err = { 0 };
@@ -260,6 +300,7 @@ int main(void)
 	T_RUN(trailer_mismatch);
 	T_RUN(block_longer_than_file);
 	T_RUN(absurd_param_length);
+	T_RUN(last_param_one_byte_long);
 	T_RUN(absurd_event_length_and_nparams);
 	T_RUN(bad_table_entry_length);
 	T_RUN(unknown_block_skipped);
