@@ -350,18 +350,32 @@ static void ip_str(char *out, size_t cap, int family, const uint8_t *ip)
 		snprintf(out, cap, "?");
 }
 
-/* Decimal digits of v at p; the end. */
+/* Decimal digits of v < 100000 (a port) at p; the end. No loop: the
+ * digits are computed outright, each division by a constant a multiply. */
 static char *put_dec(char *p, unsigned v)
 {
-	char t[10];
-	int n = 0;
+	unsigned n = v >= 10000 ? 5 : v >= 1000 ? 4 : v >= 100 ? 3 : v >= 10 ? 2 : 1;
 
-	do {
-		t[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (n)
-		*p++ = t[--n];
+	switch (n) {
+	case 5:
+		*p++ = (char)('0' + v / 10000);
+		v %= 10000;
+		/* fall through */
+	case 4:
+		*p++ = (char)('0' + v / 1000);
+		v %= 1000;
+		/* fall through */
+	case 3:
+		*p++ = (char)('0' + v / 100);
+		v %= 100;
+		/* fall through */
+	case 2:
+		*p++ = (char)('0' + v / 10);
+		v %= 10;
+		/* fall through */
+	default:
+		*p++ = (char)('0' + v);
+	}
 	return p;
 }
 

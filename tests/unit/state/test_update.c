@@ -367,6 +367,44 @@ static const struct evt *ev_socket(uint64_t tid, int64_t fd, uint32_t dom, uint3
 	return evb_end(&B, EVT_SOCKET_SOCKET_X, tid, now += 1000);
 }
 
+/* An IPv4 connection's fd name is written without printf: compare it with
+ * printf's for octets and ports of every digit count, zeros inside. */
+T_TEST(test_socket_names_digits)
+{
+	static const struct {
+		const char *sip, *dip;
+		unsigned sport, dport;
+	} c[] = {
+		{ "0.0.0.0", "255.255.255.255", 0, 65535 },
+		{ "1.10.100.105", "9.99.199.250", 9, 10 },
+		{ "100.101.110.200", "10.0.9.1", 99, 100 },
+		{ "203.0.113.7", "198.51.100.42", 999, 1000 },
+		{ "172.16.0.1", "8.8.4.4", 9999, 10000 },
+		{ "192.168.100.100", "127.0.0.1", 10009, 40500 },
+	};
+	struct proc_table *t = new_table();
+	struct proc_worker *w = proc_worker_register(t);
+	struct proc_evt_ref ref;
+	struct upd_view v;
+	char want[64];
+
+	make_shell(w);
+	for (unsigned i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
+		apply(w, ev_socket(100, 3 + (int)i, 2, 1, 0), &ref);
+		evb_begin(&B);
+		evb_u64(&B, 0);
+		evb_tuple4(&B, c[i].sip, (uint16_t)c[i].sport, c[i].dip, (uint16_t)c[i].dport);
+		evb_u64(&B, 3 + i);
+		apply(w, evb_end(&B, EVT_SOCKET_CONNECT_X, 100, now += 1000), &ref);
+		upd_view_of(w, &ref, &v);
+		snprintf(want, sizeof(want), "%s:%u->%s:%u", c[i].sip, c[i].sport, c[i].dip,
+			 c[i].dport);
+		T_EQ_STR(v.fdname, want);
+	}
+	proc_worker_unregister(w);
+	proc_table_destroy(t);
+}
+
 T_TEST(test_sockets)
 {
 	struct proc_table *t = new_table();
@@ -733,6 +771,7 @@ int main(void)
 {
 	T_RUN(test_clone_exec_exit);
 	T_RUN(test_files);
+	T_RUN(test_socket_names_digits);
 	T_RUN(test_sockets);
 	T_RUN(test_ids_names);
 	T_RUN(test_threads);
