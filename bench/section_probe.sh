@@ -4,7 +4,8 @@
 # sending every handled syscall, and with only the set falco_rules.yaml needs
 # (bench/probe_only, pinned to cpu 0: counting consumers, no engine), and
 # with an empty program in the probe's place (bench/tp_floor): the floor
-# that any program on this tracepoint costs, whatever it does.
+# that any program on this tracepoint costs, whatever it does (and with
+# the clock read every event makes: the host's clocksource's cost).
 # Two loads: openat+read+close loops (traced syscalls) and getppid loops (a
 # syscall the probe has no handler for: untraced). The figure is the storm's
 # CPU time per syscall (user + system, where the probe runs), which, unlike
@@ -51,8 +52,8 @@ sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || tr
 probe_start() {
 	local sel=(--select "$1")
 	[ "$1" = rules ] && sel+=(-r "$RULES")
-	if [ "$1" = floor ]; then
-		"$FL" --seconds 120 >"$tmp/po.json" 2>"$tmp/po.err" &
+	if [ "$1" = floor ] || [ "$1" = clock ]; then
+		"$FL" --seconds 120 $([ "$1" = clock ] && echo --clock) >"$tmp/po.json" 2>"$tmp/po.err" &
 	else
 		taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
 	fi
@@ -124,7 +125,7 @@ prog_once() {
 }
 
 for _ in $(seq "$NRUNS"); do
-	for mode in none floor all rules; do
+	for mode in none floor clock all rules; do
 		[ "$mode" = none ] || probe_start "$mode"
 		storm_once "$mode" io
 		storm_once "$mode" null
@@ -141,7 +142,7 @@ for _ in $(seq "$NRUNS"); do
 done
 
 declare -A NS RATE NSMIN NSMAX
-for f in "$tmp"/{none,floor,all,rules}.{io,null}; do
+for f in "$tmp"/{none,floor,clock,all,rules}.{io,null}; do
 	k=$(basename "$f")
 	read -r NSMIN[$k] NS[$k] NSMAX[$k] <<<"$(awk '{print $1}' "$f" | mmm)"
 	RATE[$k]=$(awk '{print $2}' "$f" | mmm | awk '{print $2}')
@@ -162,6 +163,7 @@ a_null_all=$(added all.null none.null)
 a_null_rules=$(added rules.null none.null)
 a_io_floor=$(added floor.io none.io)
 a_null_floor=$(added floor.null none.null)
+a_null_clock=$(added clock.null none.null)
 # rules io: the traced share pays the traced cost, the rest the untraced one
 a_traced_rules=$(awk -v a="$a_io_rules" -v u="$a_null_rules" -v f="$frac" \
 	'BEGIN {printf "%.0f", (a - (1 - f) * u) / f}')
@@ -191,7 +193,7 @@ for work in io null; do
 	io) wl="openat+read+close" ;;
 	null) wl="getppid (untraced)" ;;
 	esac
-	for mode in none floor all rules; do
+	for mode in none floor clock all rules; do
 		if [ "$mode" = none ]; then ad="-" rt="1.00"; else
 			ad=$(added "$mode.$work" "none.$work")
 			rt=$(ratio "$mode.$work" "none.$work")
@@ -215,6 +217,10 @@ echo "  loop. Every program on this tracepoint costs that much on this machine, 
 echo "  does (the kernel takes the syscall's slow exit path and calls it); the probe's own"
 echo "  share is the rest: **$(awk -v a="$a_io_all" -v f="$a_io_floor" 'BEGIN {printf "%.0f", a - f}') ns** per traced syscall (all selected), **$(awk -v a="$a_null_rules" -v f="$a_null_floor" 'BEGIN {printf "%.0f", a - f}') ns**"
 echo "  per untraced one (rules)."
+echo "- The same empty program with one clock read (*clock* rows, \`tp_floor --clock\`:"
+echo "  \`bpf_ktime_get_boot_ns\`, which every traced event makes for its timestamp):"
+echo "  **$(awk -v c="$a_null_clock" -v f="$a_null_floor" 'BEGIN {printf "%.0f", c - f}') ns** more per syscall than the floor: what this machine's clocksource"
+echo "  costs a read ($(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown))."
 if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 	echo
 	echo "The kernel's own account (\`kernel.bpf_stats_enabled\`, separate runs): time in the"
@@ -232,6 +238,6 @@ if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 fi
 echo
 echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
-echo "\`$BUILD/bench/tp_floor\` (floor);"
+echo "\`$BUILD/bench/tp_floor [--clock]\` (floor, clock);"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo
