@@ -9,7 +9,8 @@
 # engine at nice 19: it runs on the cpu time the workload leaves) and
 # "capped" (8 storm processes, every engine thread in a cgroup of its own
 # capped at 5% of a core: the storm-to-consumer cpu ratio of a ~40-core host
-# where each consumer has one core; the same cap in both modes). Per host,
+# where each consumer has one core; the same cap in both modes; storms of
+# 3 s, SECS_CAPPED, where the others last SECS = 1 s). Per host,
 # mode and rate: events the probe produced (kernel counters: written +
 # dropped), processed by the engine, dropped, drop %, the storm's cpu time per
 # syscall and the engine's per event. Finds the first rate at which the
@@ -35,11 +36,17 @@ if [ -n "$QUICK" ]; then D_NRUNS=1; else D_NRUNS=5; fi
 # the environment may override these (a list of rates instead of "search")
 : "${RATES_NORMAL:=0}" "${RATES_BUSY:=search}" "${RATES_CAPPED:=search}"
 : "${SECS:=1}" "${NRUNS:=$D_NRUNS}" "${HOSTS:=normal busy capped}" "${MODES:=cpu tgid}"
+# The capped host's storms last longer: its consumers are slow by design,
+# and at ~800k events/s the 8 MiB rings hold a 1 s storm's whole backlog,
+# which a consumer then drains after the storm, dropping nothing whatever
+# its speed; over 3 s a consumer that cannot keep up must drop.
+: "${SECS_CAPPED:=3}"
 : "${CAP_US:=5000}" "${CAP_PERIOD:=100000}"
 declare -A NICE=([normal]=0 [busy]=19 [capped]=0) PROCS=([normal]=4 [busy]=8 [capped]=8)
 declare -A RATES=([normal]=$RATES_NORMAL [busy]=$RATES_BUSY [capped]=$RATES_CAPPED)
 declare -A LADDER_RUN=()
 declare -A CAP=([normal]="" [busy]="" [capped]=$CAP_US)
+declare -A HSECS=([normal]=$SECS [busy]=$SECS [capped]=$SECS_CAPPED)
 CG=/sys/fs/cgroup/cpu/peregrine-live.$$
 DAT=docs/img/live_drops.dat
 PNG=docs/img/live_drops.png
@@ -143,7 +150,7 @@ one_run() {
 	local a b c0 c1 storm
 	b=$(stat_line "$log" last | counters) # settled after the previous storm
 	c0=$(eng_cpu)
-	storm=$("$S" --procs "${PROCS[$1]}" --reads 8 --seconds "$SECS" --rate "$2")
+	storm=$("$S" --procs "${PROCS[$1]}" --reads 8 --seconds "${HSECS[$1]}" --rate "$2")
 	[ -n "$storm" ] || { echo "section_live: storm failed" >&2; return 1; }
 	settled
 	a=$(stat_line "$log" last | counters)
@@ -290,7 +297,7 @@ echo "## Live drops under a syscall storm (probe + engine, falco_rules.yaml)"
 echo
 echo "What: \`peregrine -r falco_rules.yaml -A --partition cpu\` (the reference engine's layout:"
 echo "a ring per cpu, ONE consumer merging them by time) and \`-A --partition tgid --workers 2\`,"
-echo "live, alerts not printed, while \`storm --procs P --reads 8 --seconds $SECS --rate R\` offers"
+echo "live, alerts not printed, while \`storm --procs P --reads 8 --seconds S --rate R\` offers"
 echo "R syscalls/s (openat, 8 reads of 512 bytes and close of small files, and every 16th round a"
 echo "non-blocking connect to its own listener on 127.0.0.1; R = unlimited: as fast as it can);"
 echo "\`-A\` sends every syscall the probe handles, so every syscall of the storm but setsockopt"
@@ -311,12 +318,12 @@ echo "shares these $(nproc) cores cannot reach the one-core ceiling of the singl
 echo "which is what the partitioned layout lifts. The hosts:"
 echo
 echo "- *normal*: 4 storm processes, the engine at the same priority (one rate: unlimited,"
-echo "  the most the storm can offer)."
+echo "  the most the storm can offer), storms of S = $SECS s."
 echo "- *busy*: 8 storm processes and the engine under \`nice -n 19\`: it runs on the cpu time"
 echo "  the workload leaves idle. Both modes need the same idle time, so both can be expected"
 echo "  to start dropping where the cpus saturate, and past it a nice-19 thread's share"
 echo "  (15/1024 of a nice-0 one) is small for one consumer or two: this host shows what"
-echo "  starving the agent does more than what the number of consumers does."
+echo "  starving the agent does more than what the number of consumers does. S = $SECS s."
 echo "- *capped* (modelled): 8 storm processes, the engine at the same priority, and every"
 echo "  engine thread in a cpu cgroup of its own capped at ${cap_pct}% of a core (cgroup v1"
 echo "  \`cpu.cfs_quota_us\` = $CAP_US of \`cpu.cfs_period_us\` = $CAP_PERIOD), the same cap per"
@@ -325,6 +332,9 @@ echo "  ratio of a ${cap_host}-core host where each consumer has a core of its o
 echo "  partitioned layout is for. The cap does not favour a mode: the single consumer gets"
 echo "  the cpu of one thread, the two workers that of two, as on such a host; how far two"
 echo "  workers get from 2x is theirs to show (one tgid's events all go to one worker)."
+echo "  Storms of S = $SECS_CAPPED s: the rings (8 MiB each) hold a 1 s storm's whole backlog,"
+echo "  which even a consumer that cannot keep up drains afterwards; a longer storm shows"
+echo "  whether it keeps up."
 echo
 if [ -n "$nocap" ]; then
 	echo "**The capped host was skipped in this run**: \`$CG\` could not be made (it needs"
