@@ -145,7 +145,7 @@ void cmd_engine_usage(FILE *f)
 		"  --json         alerts as JSON (json_output=true)\n"
 		"  --all-matches  every matching rule alerts, not only the first\n"
 		"                 (rule_matching=all)\n"
-		"  --min-priority P  drop alerts below priority P (priority=P)\n"
+		"  --min-priority P  only rules of priority P or higher run (priority=P)\n"
 		"  -M SECONDS     stop after that long (0: run until a signal)\n"
 		"  --stats-interval SECONDS  a JSON stats line on stderr that often\n"
 		"  -A             live: send every syscall the probe handles (default: only\n"
