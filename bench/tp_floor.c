@@ -14,8 +14,8 @@
  * --clock adds the one helper call every traced event makes, the clock
  * read (bpf_ktime_get_boot_ns), whose cost is the host's clocksource's
  * (a kvm-clock read on a VM). The program is a few instructions, loaded
- * with libbpf's low-level API (no object file). Prints "ready" on stderr once attached; exits after S
- * seconds (default 120) or on SIGINT/SIGTERM.
+ * with libbpf's low-level API (no object file). Prints "ready" on stderr
+ * once attached; exits after S seconds (default 120) or on SIGINT/SIGTERM.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>

@@ -612,14 +612,47 @@ static inline uint32_t len_size(const struct evt_info *info)
 	return (info->flags & EVT_FLAG_LARGE_PAYLOAD) ? 4 : 2;
 }
 
-/* Check a V2 event's nparams and parameter lengths against its length. */
-static __attribute__((noinline, cold)) int params_past_end(struct cap_reader *r,
-							   const uint8_t *e, uint32_t evlen,
-							   uint32_t nparams, uint32_t ls, uint64_t off)
+/* Do a V2 event's nparams and parameter lengths fit its length? No side
+ * effects: next_fast asks it before it commits to a block. At most 32
+ * lengths below 2^32, so the sum cannot wrap: all are added (a plain loop)
+ * and compared once. Inlined in both callers: out of line it cost a
+ * replay worker ~30 more instructions per event (callgrind). */
+static inline __attribute__((always_inline)) bool params_fit(const uint8_t *e, uint32_t evlen,
+							     uint32_t ls)
 {
-	uint64_t used = EVT_HDR_LEN + (uint64_t)nparams * ls;
-	uint32_t i, pl = 0;
+	uint32_t nparams = evt_ld32(e + 22), i;
+	const uint8_t *lens = e + EVT_HDR_LEN;
+	uint64_t used;
 
+	if (nparams > EVT_MAX_PARAMS)
+		return false;
+	used = EVT_HDR_LEN + (uint64_t)nparams * ls;
+	if (used > evlen)
+		return false;
+	if (ls == 2)
+		for (i = 0; i < nparams; i++)
+			used += evt_ld16(lens + 2 * i);
+	else
+		for (i = 0; i < nparams; i++)
+			used += evt_ld32(lens + 4 * i);
+	return used <= evlen;
+}
+
+/* The error of an event params_fit() refused, naming what does not fit
+ * (the first parameter that goes past the end, if that is it). */
+static __attribute__((noinline, cold)) int params_bad(struct cap_reader *r, const uint8_t *e,
+						      uint32_t evlen, uint32_t ls, uint64_t off)
+{
+	uint32_t nparams = evt_ld32(e + 22), i, pl = 0;
+	uint64_t used = EVT_HDR_LEN + (uint64_t)nparams * ls;
+
+	if (nparams > EVT_MAX_PARAMS)
+		return fail(r, -EINVAL, off, "event type %u has %u parameters, at most %u expected",
+			    evt_ld16(e + 20), nparams, EVT_MAX_PARAMS);
+	if (used > evlen)
+		return fail(r, -EINVAL, off,
+			    "event type %u: %u parameter lengths do not fit its length %u",
+			    evt_ld16(e + 20), nparams, evlen);
 	for (i = 0; i < nparams; i++) {
 		pl = ls == 2 ? evt_ld16(e + EVT_HDR_LEN + 2 * i) : evt_ld32(e + EVT_HDR_LEN + 4 * i);
 		used += pl;
@@ -631,36 +664,37 @@ static __attribute__((noinline, cold)) int params_past_end(struct cap_reader *r,
 		    evt_ld16(e + 20), i, pl, evlen);
 }
 
-/* Inlined in both callers: called out of line, it cost a replay worker
- * ~30 more instructions per event (callgrind). */
+/* Check a V2 event's nparams and parameter lengths against its length. */
 static inline __attribute__((always_inline)) int
 check_v2_params(struct cap_reader *r, const uint8_t *e, uint32_t evlen,
 		const struct evt_info *info, uint64_t off)
 {
-	uint32_t nparams = evt_ld32(e + 22), ls = len_size(info), i;
-	const uint8_t *lens = e + EVT_HDR_LEN;
-	uint64_t used;
+	uint32_t ls = len_size(info);
 
-	if (nparams > EVT_MAX_PARAMS)
-		return fail(r, -EINVAL, off, "event type %u has %u parameters, at most %u expected",
-			    evt_ld16(e + 20), nparams, EVT_MAX_PARAMS);
-	used = EVT_HDR_LEN + (uint64_t)nparams * ls;
-	if (used > evlen)
-		return fail(r, -EINVAL, off,
-			    "event type %u: %u parameter lengths do not fit its length %u",
-			    evt_ld16(e + 20), nparams, evlen);
-	/* at most 32 lengths below 2^32: the sum cannot wrap, so add them all
-	 * (a loop the compiler unrolls) and compare once; which one went
-	 * past the end is found again only for the error message */
-	if (ls == 2)
-		for (i = 0; i < nparams; i++)
-			used += evt_ld16(lens + 2 * i);
-	else
-		for (i = 0; i < nparams; i++)
-			used += evt_ld32(lens + 4 * i);
-	if (used > evlen)
-		return params_past_end(r, e, evlen, nparams, ls, off);
-	return 0;
+	return params_fit(e, evlen, ls) ? 0 : params_bad(r, e, evlen, ls, off);
+}
+
+/* An old-layout enter event libs' converter would only remember and drop
+ * (its facts now travel in the exit event): remembered by reference and
+ * handed out as it is. The common case of every current capture. */
+static inline void remember_in_place(struct cap_reader *r, const uint8_t *e, uint32_t evlen)
+{
+	evt_conv__remember(r->conv, e, evlen, r->map ? EVT_CONV_STABLE : EVT_CONV_HELD);
+	r->stats.kept_old++;
+	r->stats.kept_in_place++;
+}
+
+/* The rest of a handed-out event (ev->hdr already set) from its block's
+ * body, and the reader's counts of it. */
+static inline void event_out(struct cap_reader *r, struct cap_event *ev, const uint8_t *body,
+			     bool has_flags, uint64_t off)
+{
+	ev->cpu = evt_ld16(body);
+	ev->flags = has_flags ? evt_ld32(body + 2) : 0;
+	ev->offset = off;
+	if (r->stats.events++ == 0)
+		r->stats.first_ts = ev->hdr->ts;
+	r->stats.last_ts = ev->hdr->ts;
 }
 
 /* Grow the scratch buffer to at least @n bytes. */
@@ -849,16 +883,9 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 			return r->failed;
 		if (evt_ld32(e + 22) >= info->nparams && (info->flags & EVT_FLAG_OLD) &&
 		    evt_type_is_enter(r->last_type)) {
-			/* An enter event libs' converter would only remember and
-			 * drop (its facts now travel in the exit event): remember
-			 * it by reference and hand it out as it is. The common
-			 * case of every current capture; no copy, no conversion. */
 			if ((info->flags & EVT_FLAG_CONVERTER_MANAGED) && conv_state(r, off))
 				return r->failed;
-			evt_conv__remember(r->conv, e, evlen,
-					   r->map ? EVT_CONV_STABLE : EVT_CONV_HELD);
-			r->stats.kept_old++;
-			r->stats.kept_in_place++;
+			remember_in_place(r, e, evlen); /* no copy, no conversion */
 		} else if ((info->flags & EVT_FLAG_OLD) || evt_ld32(e + 22) < info->nparams) {
 			n = convert(r, e, evlen, EVT_HDR_LEN, off);
 		}
@@ -871,9 +898,6 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 	}
 	if (n < 0)
 		return (int)n;
-	ev->cpu = evt_ld16(body);
-	ev->flags = has_flags ? evt_ld32(body + 2) : 0;
-	ev->offset = off;
 	if (n > 0) {
 		ev->hdr = (const struct evt_hdr *)r->scratch;
 		ev->len = (uint32_t)n;
@@ -887,9 +911,7 @@ static int take_event(struct cap_reader *r, uint32_t type, const uint8_t *body, 
 		ev->len = evlen;
 		ev->stable = r->map != NULL;
 	}
-	if (r->stats.events++ == 0)
-		r->stats.first_ts = ev->hdr->ts;
-	r->stats.last_ts = ev->hdr->ts;
+	event_out(r, ev, body, has_flags, off);
 	return 1;
 }
 
@@ -961,25 +983,15 @@ static int next_fast(struct cap_reader *r, struct cap_event *ev)
 			    ((info->flags & EVT_FLAG_CONVERTER_MANAGED) && !r->conv))
 				break; /* converted, or the converter is not made yet */
 		}
-		if (check_v2_params(r, e, evlen, info, r->pos + skipped)) {
-			r->failed = 0; /* the full path says it again, at its block */
-			break;
-		}
-		if (info->flags & EVT_FLAG_OLD) {
-			evt_conv__remember(r->conv, e, evlen, r->map ? EVT_CONV_STABLE : EVT_CONV_HELD);
-			r->stats.kept_old++;
-			r->stats.kept_in_place++;
-		}
+		if (!params_fit(e, evlen, len_size(info)))
+			break; /* the full path says what is wrong, at its block */
+		if (info->flags & EVT_FLAG_OLD)
+			remember_in_place(r, e, evlen);
 		r->passed = false;
 		ev->hdr = (const struct evt_hdr *)e;
 		ev->len = evlen;
-		ev->cpu = evt_ld16(p + 8);
-		ev->flags = pre == 6 ? evt_ld32(p + 10) : 0;
-		ev->offset = r->pos + skipped;
 		ev->stable = r->map != NULL;
-		if (r->stats.events++ == 0)
-			r->stats.first_ts = ts;
-		r->stats.last_ts = ts;
+		event_out(r, ev, p + 8, pre == 6, r->pos + skipped);
 		skipped += len;
 		rc = 1;
 		break;
