@@ -5,7 +5,9 @@
 # (bench/probe_only, pinned to cpu 0: counting consumers, no engine), and
 # with an empty program in the probe's place (bench/tp_floor): the floor
 # that any program on this tracepoint costs, whatever it does (and with
-# the clock read every event makes: the host's clocksource's cost).
+# the clock read every event makes: the host's clocksource's cost), and,
+# where the kernel allows it, the same empty program as fexit programs on
+# the io loop's syscall functions (the one attach point without that floor).
 # Two loads: openat+read+close loops (traced syscalls) and getppid loops (a
 # syscall the probe has no handler for: untraced). The figure is the storm's
 # CPU time per syscall (user + system, where the probe runs), which, unlike
@@ -47,13 +49,27 @@ cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 
 foreign=0
 sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 
+fexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name fexit_floor' || true; }
+
+# The attach point without the sys_exit floor: fexit programs run only on
+# the functions they are attached to. Measured (mode fexit) where the kernel
+# lets tp_floor attach them; else the page says what the kernel answered.
+MODES="none floor clock fexit all rules"
+fexit_err=
+if ! "$FL" --fexit --seconds 0.1 2>"$tmp/fx.err"; then
+	fexit_err=$(grep -v '^ready' "$tmp/fx.err" | head -1)
+	fexit_err=${fexit_err#tp_floor: }
+	MODES="none floor clock all rules"
+fi
+
 # probe_start MODE: probe_only attached (all | rules), or the empty program
-# (floor), returns once ready
+# (floor, clock: on sys_exit; fexit), returns once ready
 probe_start() {
 	local sel=(--select "$1")
 	[ "$1" = rules ] && sel+=(-r "$RULES")
-	if [ "$1" = floor ] || [ "$1" = clock ]; then
-		"$FL" --seconds 120 $([ "$1" = clock ] && echo --clock) >"$tmp/po.json" 2>"$tmp/po.err" &
+	if [ "$1" = floor ] || [ "$1" = clock ] || [ "$1" = fexit ]; then
+		"$FL" --seconds 120 $([ "$1" = clock ] && echo --clock) \
+			$([ "$1" = fexit ] && echo --fexit) >"$tmp/po.json" 2>"$tmp/po.err" &
 	else
 		taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
 	fi
@@ -74,7 +90,7 @@ probe_stop() {
 	# the kernel detaches and frees the programs a moment after the exit:
 	# do not start the next storm while they still run on its syscalls
 	for _ in $(seq 40); do
-		[ "$(sys_exit_progs)" -eq 0 ] && break
+		[ "$(sys_exit_progs)" -eq 0 ] && [ "$(fexit_progs)" -eq 0 ] && break
 		sleep 0.05
 	done
 }
@@ -82,7 +98,7 @@ probe_stop() {
 # storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
 storm_once() {
 	local j args=(--procs 1 --seconds "$SECS") want
-	want=$([ "$1" = none ] && echo 0 || echo 1)
+	want=$([ "$1" = none ] || [ "$1" = fexit ] && echo 0 || echo 1)
 	# a probe that just exited (ours, or the engine of the section before)
 	# is freed by the kernel a moment later: give it 2 s before calling
 	# what is still attached another tracer's
@@ -125,7 +141,7 @@ prog_once() {
 }
 
 for _ in $(seq "$NRUNS"); do
-	for mode in none floor clock all rules; do
+	for mode in $MODES; do
 		[ "$mode" = none ] || probe_start "$mode"
 		storm_once "$mode" io
 		storm_once "$mode" null
@@ -142,8 +158,8 @@ for _ in $(seq "$NRUNS"); do
 done
 
 declare -A NS RATE NSMIN NSMAX
-for f in "$tmp"/{none,floor,clock,all,rules}.{io,null}; do
-	k=$(basename "$f")
+for k in $(for m in $MODES; do echo "$m.io $m.null"; done); do
+	f="$tmp/$k"
 	read -r NSMIN[$k] NS[$k] NSMAX[$k] <<<"$(awk '{print $1}' "$f" | mmm)"
 	RATE[$k]=$(awk '{print $2}' "$f" | mmm | awk '{print $2}')
 done
@@ -193,7 +209,7 @@ for work in io null; do
 	io) wl="openat+read+close" ;;
 	null) wl="getppid (untraced)" ;;
 	esac
-	for mode in none floor clock all rules; do
+	for mode in $MODES; do
 		if [ "$mode" = none ]; then ad="-" rt="1.00"; else
 			ad=$(added "$mode.$work" "none.$work")
 			rt=$(ratio "$mode.$work" "none.$work")
@@ -221,6 +237,17 @@ echo "- The same empty program with one clock read (*clock* rows, \`tp_floor --c
 echo "  \`bpf_ktime_get_boot_ns\`, which every traced event makes for its timestamp):"
 echo "  **$(awk -v c="$a_null_clock" -v f="$a_null_floor" 'BEGIN {printf "%.0f", c - f}') ns** more per syscall than the floor: what this machine's clocksource"
 echo "  costs a read ($(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown))."
+if [ -z "$fexit_err" ]; then
+	echo "- The same empty program as fexit programs on the io loop's syscall functions"
+	echo "  (*fexit* rows, \`tp_floor --fexit\`: a BPF trampoline on openat, read and close"
+	echo "  only): **$(added fexit.io none.io) ns** per call of the io loop, **$(added fexit.null none.null) ns** per"
+	echo "  getppid, which it does not trace: the floor of the one attach point that leaves"
+	echo "  other syscalls alone (a probe built on it would need a program per syscall)."
+else
+	echo "- The one attach point without that floor, fexit programs on the traced syscalls'"
+	echo "  own functions (\`tp_floor --fexit\`), is refused by this kernel: \"$fexit_err\"."
+	echo "  The sys_exit floor above is then the least any syscall probe costs here."
+fi
 if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 	echo
 	echo "The kernel's own account (\`kernel.bpf_stats_enabled\`, separate runs): time in the"
@@ -238,6 +265,6 @@ if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 fi
 echo
 echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
-echo "\`$BUILD/bench/tp_floor [--clock]\` (floor, clock);"
+echo "\`$BUILD/bench/tp_floor [--clock] [--fexit]\` (floor, clock, fexit);"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo

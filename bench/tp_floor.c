@@ -2,7 +2,7 @@
  * tp_floor.c - the floor under the probe's overhead: an EMPTY program
  * (`return 0`) attached where the probe attaches, tp_btf/sys_exit.
  *
- *   tp_floor [--seconds S] [--clock]
+ *   tp_floor [--seconds S] [--clock] [--fexit]
  *
  * Attaching any program to the raw sys_exit tracepoint sends every system
  * call of the host through the kernel's slow exit path and a call into the
@@ -16,6 +16,15 @@
  * (a kvm-clock read on a VM). The program is a few instructions, loaded
  * with libbpf's low-level API (no object file). Prints "ready" on stderr
  * once attached; exits after S seconds (default 120) or on SIGINT/SIGTERM.
+ *
+ * --fexit attaches the same program as fexit programs on the syscall
+ * functions of bench/storm's io loop (FEXIT_FNS) instead: the one attach point
+ * that runs only on the syscalls it is attached to (a BPF trampoline
+ * called from the function's patched entry), so every other syscall pays
+ * nothing, where any sys_exit program slows them all. Kernels may refuse
+ * it (no trampolines, or a policy against them): then it says so with the
+ * kernel's error and exits with 3, so section_probe.sh can report that
+ * this alternative does not exist on the machine.
  */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -31,6 +40,13 @@
 #include <unistd.h>
 
 static volatile sig_atomic_t stop;
+
+/* The syscall functions of bench/storm's io loop (x86_64 names); its
+ * getppid loop stays untraced, as with the probe. */
+static const char *const FEXIT_FNS[] = {
+	"__x64_sys_openat", "__x64_sys_read", "__x64_sys_close",
+};
+#define N_FEXIT (sizeof(FEXIT_FNS) / sizeof(FEXIT_FNS[0]))
 
 static void on_signal(int sig)
 {
@@ -49,43 +65,69 @@ int main(int argc, char **argv)
 	static const struct option lo[] = {
 		{ "seconds", required_argument, NULL, 's' },
 		{ "clock", no_argument, NULL, 'c' },
+		{ "fexit", no_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = BPF_TRACE_RAW_TP);
 	double secs = 120;
-	bool clock_read = false;
+	bool clock_read = false, fexit = false;
+	int fds[2 * N_FEXIT], nfd = 0, rc = 0;
 	struct timespec t0, t;
-	int c, id, fd, lfd;
+	unsigned i, n;
+	int c;
 
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		if (c == 's' && (secs = atof(optarg)) > 0)
 			continue;
-		if (c == 'c') {
-			clock_read = true;
+		if (c == 'c' || c == 'f') {
+			if (c == 'c')
+				clock_read = true;
+			else
+				fexit = true;
 			continue;
 		}
-		fprintf(c == 'h' ? stdout : stderr, "usage: tp_floor [--seconds S] [--clock]\n");
+		fprintf(c == 'h' ? stdout : stderr,
+			"usage: tp_floor [--seconds S] [--clock] [--fexit]\n");
 		return c == 'h' ? 0 : 2;
 	}
-	id = libbpf_find_vmlinux_btf_id("sys_exit", BPF_TRACE_RAW_TP);
-	if (id < 0) {
-		fprintf(stderr, "tp_floor: sys_exit not found in the kernel's BTF: %s\n",
-			strerror(-id));
-		return 1;
+	n = fexit ? N_FEXIT : 1;
+	for (i = 0; i < n; i++) {
+		enum bpf_attach_type at = fexit ? BPF_TRACE_FEXIT : BPF_TRACE_RAW_TP;
+		const char *target = fexit ? FEXIT_FNS[i] : "sys_exit";
+		LIBBPF_OPTS(bpf_prog_load_opts, po, .expected_attach_type = at);
+		int id = libbpf_find_vmlinux_btf_id(target, at), fd, lfd;
+
+		if (id < 0) {
+			fprintf(stderr, "tp_floor: %s not found in the kernel's BTF: %s\n", target,
+				strerror(-id));
+			rc = 1;
+			break;
+		}
+		po.attach_btf_id = (__u32)id;
+		/* named after the attach point: section_probe.sh counts the
+		 * programs named sys_exit to notice other tracers */
+		fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, fexit ? "fexit_floor" : "sys_exit", "GPL",
+				   insns + !clock_read, 3 - !clock_read, &po);
+		if (fd < 0) {
+			fprintf(stderr, "tp_floor: loading the %s program for %s: %s\n",
+				fexit ? "fexit" : "tp_btf", target, strerror(-fd));
+			rc = fexit ? 3 : 1;
+			break;
+		}
+		fds[nfd++] = fd;
+		lfd = bpf_raw_tracepoint_open(NULL, fd);
+		if (lfd < 0) {
+			fprintf(stderr, "tp_floor: attaching to %s%s: %s\n",
+				fexit ? "fexit/" : "tp_btf/", target, strerror(-lfd));
+			rc = fexit ? 3 : 1;
+			break;
+		}
+		fds[nfd++] = lfd;
 	}
-	po.attach_btf_id = (__u32)id;
-	fd = bpf_prog_load(BPF_PROG_TYPE_TRACING, "sys_exit", "GPL", insns + !clock_read,
-			   3 - !clock_read, &po);
-	if (fd < 0) {
-		fprintf(stderr, "tp_floor: loading the program: %s\n", strerror(-fd));
-		return 1;
-	}
-	lfd = bpf_raw_tracepoint_open(NULL, fd);
-	if (lfd < 0) {
-		fprintf(stderr, "tp_floor: attaching to tp_btf/sys_exit: %s\n", strerror(-lfd));
-		close(fd);
-		return 1;
+	if (rc) {
+		while (nfd > 0)
+			close(fds[--nfd]);
+		return rc;
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
@@ -95,7 +137,7 @@ int main(int argc, char **argv)
 		usleep(50 * 1000);
 		clock_gettime(CLOCK_MONOTONIC, &t);
 	} while (!stop && (double)(t.tv_sec - t0.tv_sec) + (t.tv_nsec - t0.tv_nsec) / 1e9 < secs);
-	close(lfd);
-	close(fd);
+	while (nfd > 0)
+		close(fds[--nfd]); /* links first: attached programs detach */
 	return 0;
 }
