@@ -6,8 +6,10 @@
 # with an empty program in the probe's place (bench/tp_floor): the floor
 # that any program on this tracepoint costs, whatever it does (and with
 # the clock read every event makes: the host's clocksource's cost), and,
-# where the kernel allows it, the same empty program as fexit programs on
-# the io loop's syscall functions (the one attach point without that floor).
+# where the kernel allows them, the same empty program at two other attach
+# points that run it only on the io loop's syscalls: the per-syscall
+# tracepoints syscalls:sys_exit_<name> (systp) and fexit programs on the
+# syscall functions (fexit).
 # Two loads: openat+read+close loops (traced syscalls) and getppid loops (a
 # syscall the probe has no handler for: untraced). The figure is the storm's
 # CPU time per syscall (user + system, where the probe runs), which, unlike
@@ -49,27 +51,37 @@ cpus() { if [ "$(nproc)" -gt "$1" ]; then echo "$1"; else echo "0-$(($(nproc) - 
 foreign=0
 sys_exit_progs() { bpftool prog show 2>/dev/null | grep -c 'name sys_exit' || true; }
 
-fexit_progs() { bpftool prog show 2>/dev/null | grep -c 'name fexit_floor' || true; }
+alt_progs() { bpftool prog show 2>/dev/null | grep -cE 'name (fexit|systp)_floor' || true; }
 
-# The attach point without the sys_exit floor: fexit programs run only on
-# the functions they are attached to. Measured (mode fexit) where the kernel
-# lets tp_floor attach them; else the page says what the kernel answered.
-MODES="none floor clock fexit all rules"
-fexit_err=
-if ! "$FL" --fexit --seconds 0.1 2>"$tmp/fx.err"; then
-	fexit_err=$(grep -v '^ready' "$tmp/fx.err" | head -1)
-	fexit_err=${fexit_err#tp_floor: }
-	MODES="none floor clock all rules"
-fi
+# Attach points that call the program only on the syscalls attached:
+# measured (modes systp, fexit) where the kernel lets tp_floor attach them;
+# else the page says what the kernel answered (ALT_ERR).
+MODES="none floor clock"
+declare -A ALT_ERR=()
+for alt in systp fexit; do
+	opt=$([ $alt = fexit ] && echo --fexit || echo --syscall-tp)
+	if "$FL" "$opt" --seconds 0.1 2>"$tmp/alt.err"; then
+		MODES="$MODES $alt"
+	else
+		ALT_ERR[$alt]=$(grep -v '^ready' "$tmp/alt.err" | head -1)
+		ALT_ERR[$alt]=${ALT_ERR[$alt]#tp_floor: }
+	fi
+done
+MODES="$MODES all rules"
+for _ in $(seq 40); do # the kernel frees the checks' programs a moment later
+	[ "$(alt_progs)" -eq 0 ] && break
+	sleep 0.05
+done
 
 # probe_start MODE: probe_only attached (all | rules), or the empty program
-# (floor, clock: on sys_exit; fexit), returns once ready
+# (floor, clock: on sys_exit; systp, fexit), returns once ready
 probe_start() {
 	local sel=(--select "$1")
 	[ "$1" = rules ] && sel+=(-r "$RULES")
-	if [ "$1" = floor ] || [ "$1" = clock ] || [ "$1" = fexit ]; then
+	if [ "$1" = floor ] || [ "$1" = clock ] || [ "$1" = fexit ] || [ "$1" = systp ]; then
 		"$FL" --seconds 120 $([ "$1" = clock ] && echo --clock) \
-			$([ "$1" = fexit ] && echo --fexit) >"$tmp/po.json" 2>"$tmp/po.err" &
+			$([ "$1" = fexit ] && echo --fexit) $([ "$1" = systp ] && echo --syscall-tp) \
+			>"$tmp/po.json" 2>"$tmp/po.err" &
 	else
 		taskset -c "$(cpus 0)" "$PO" --rings 1 --seconds 120 "${sel[@]}" >"$tmp/po.json" 2>"$tmp/po.err" &
 	fi
@@ -90,7 +102,7 @@ probe_stop() {
 	# the kernel detaches and frees the programs a moment after the exit:
 	# do not start the next storm while they still run on its syscalls
 	for _ in $(seq 40); do
-		[ "$(sys_exit_progs)" -eq 0 ] && [ "$(fexit_progs)" -eq 0 ] && break
+		[ "$(sys_exit_progs)" -eq 0 ] && [ "$(alt_progs)" -eq 0 ] && break
 		sleep 0.05
 	done
 }
@@ -98,7 +110,7 @@ probe_stop() {
 # storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
 storm_once() {
 	local j args=(--procs 1 --seconds "$SECS") want
-	want=$([ "$1" = none ] || [ "$1" = fexit ] && echo 0 || echo 1)
+	case $1 in none | fexit | systp) want=0 ;; *) want=1 ;; esac
 	# a probe that just exited (ours, or the engine of the section before)
 	# is freed by the kernel a moment later: give it 2 s before calling
 	# what is still attached another tracer's
@@ -237,16 +249,27 @@ echo "- The same empty program with one clock read (*clock* rows, \`tp_floor --c
 echo "  \`bpf_ktime_get_boot_ns\`, which every traced event makes for its timestamp):"
 echo "  **$(awk -v c="$a_null_clock" -v f="$a_null_floor" 'BEGIN {printf "%.0f", c - f}') ns** more per syscall than the floor: what this machine's clocksource"
 echo "  costs a read ($(cat /sys/devices/system/clocksource/clocksource0/current_clocksource 2>/dev/null || echo unknown))."
-if [ -z "$fexit_err" ]; then
+if [ -n "${NS[systp.io]:-}" ]; then
+	echo "- The same empty program on the io loop's own tracepoints (*systp* rows,"
+	echo "  \`tp_floor --syscall-tp\`: syscalls:sys_exit_openat, _read and _close, which the"
+	echo "  kernel runs from the same sys_exit hook but calls the program only for those):"
+	echo "  **$(added systp.io none.io) ns** per call of the io loop and **$(added systp.null none.null) ns** per getppid, which"
+	echo "  it does not trace. Against the *floor* rows this splits the floor: the slow exit"
+	echo "  path every syscall takes under any sys_exit hook, and the call into a BPF"
+	echo "  program, which on tp_btf/sys_exit every syscall pays."
+else
+	echo "- The per-syscall tracepoints (\`tp_floor --syscall-tp\`) are refused by this kernel:"
+	echo "  \"${ALT_ERR[systp]}\"."
+fi
+if [ -n "${NS[fexit.io]:-}" ]; then
 	echo "- The same empty program as fexit programs on the io loop's syscall functions"
 	echo "  (*fexit* rows, \`tp_floor --fexit\`: a BPF trampoline on openat, read and close"
 	echo "  only): **$(added fexit.io none.io) ns** per call of the io loop, **$(added fexit.null none.null) ns** per"
-	echo "  getppid, which it does not trace: the floor of the one attach point that leaves"
-	echo "  other syscalls alone (a probe built on it would need a program per syscall)."
+	echo "  getppid, which it does not trace."
 else
-	echo "- The one attach point without that floor, fexit programs on the traced syscalls'"
-	echo "  own functions (\`tp_floor --fexit\`), is refused by this kernel: \"$fexit_err\"."
-	echo "  The sys_exit floor above is then the least any syscall probe costs here."
+	echo "- fexit programs on the traced syscalls' own functions (\`tp_floor --fexit\`), an"
+	echo "  attach point with no sys_exit hook at all, are refused by this kernel:"
+	echo "  \"${ALT_ERR[fexit]}\"."
 fi
 if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 	echo
@@ -265,6 +288,6 @@ if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 fi
 echo
 echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
-echo "\`$BUILD/bench/tp_floor [--clock] [--fexit]\` (floor, clock, fexit);"
+echo "\`$BUILD/bench/tp_floor [--clock] [--syscall-tp | --fexit]\` (floor, clock, systp, fexit);"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo
