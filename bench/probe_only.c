@@ -7,12 +7,14 @@
  *
  *   probe_only [--rings N] [--partition tgid|tid|cpu] [--seconds S]
  *              [--select all|rules] [-r RULES]... [--ring-bytes B]
+ *              [--hook raw|syscall]
  *
  * --select all: every syscall the probe has a handler for (the default);
  * --select rules: the set a ruleset needs, i.e. the handled syscalls whose
  * event type some rule of RULES meets, plus those the state needs (they
  * create, destroy or change fds or processes), as the reference engine
  * selects its "base" syscalls. The chosen names go to stderr.
+ * --hook: where syscall exits are hooked (live.h, enum prb_hook).
  *
  * Prints "ready" on stderr once attached, then, after S seconds or SIGINT/
  * SIGTERM, one JSON line on stdout: events consumed, the kernel's per-ring
@@ -121,7 +123,8 @@ static uint32_t po_select(const struct rule_ruleset *rs, uint32_t *nr)
 static void po_usage(FILE *f)
 {
 	fprintf(f, "usage: probe_only [--rings N] [--partition tgid|tid|cpu] [--seconds S]\n"
-		   "                  [--select all|rules] [-r RULES]... [--ring-bytes B]\n");
+		   "                  [--select all|rules] [-r RULES]... [--ring-bytes B]\n"
+		   "                  [--hook raw|syscall]\n");
 }
 
 struct po_opts {
@@ -140,6 +143,7 @@ static int po_parse(int argc, char **argv, struct po_opts *o)
 		{"seconds", required_argument, NULL, 's'},
 		{"select", required_argument, NULL, 'S'},
 		{"ring-bytes", required_argument, NULL, 'b'},
+		{"hook", required_argument, NULL, 'H'},
 		{"help", no_argument, NULL, 'h'},
 		{NULL, 0, NULL, 0},
 	};
@@ -147,7 +151,7 @@ static int po_parse(int argc, char **argv, struct po_opts *o)
 
 	prb_opts_default(&o->po);
 	o->seconds = 10;
-	while ((c = getopt_long(argc, argv, "n:P:s:S:b:r:h", lo, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:P:s:S:b:r:H:h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'n':
 			o->po.n_rings = (uint32_t)strtoul(optarg, NULL, 10);
@@ -172,6 +176,11 @@ static int po_parse(int argc, char **argv, struct po_opts *o)
 			break;
 		case 'b':
 			o->po.ring_bytes = strtoull(optarg, NULL, 0);
+			break;
+		case 'H':
+			if (strcmp(optarg, "raw") && strcmp(optarg, "syscall"))
+				return -EINVAL;
+			o->po.hook = strcmp(optarg, "raw") ? PRB_HOOK_SYSCALL : PRB_HOOK_RAW;
 			break;
 		case 'r':
 			if (o->nrules == PO_MAX_RULES)

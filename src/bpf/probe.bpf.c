@@ -1025,23 +1025,60 @@ int BPF_PROG(sched_process_exit, struct task_struct *p)
 }
 
 /* ---- handlers -------------------------------------------------------------
- * Each is tail-called with the sys_exit context and writes every parameter the
- * table lists for its exit event, in order. */
+ * Each writes every parameter the table lists for its syscall's exit event,
+ * in order, from the task's saved registers (the arguments) and the return
+ * value. HANDLER(name) makes its body h_<name>() and two programs that run
+ * it, one per hook (prb_opts.hook, live.h):
+ *  - x_<name>, tail-called by the tp_btf/sys_exit dispatcher (PRB_HOOK_RAW);
+ *  - t_<name>, attached to the syscall's own tracepoint
+ *    syscalls:sys_exit_<name> (PRB_HOOK_SYSCALL). The kernel runs these
+ *    from the same sys_exit hook but calls a program only for the syscalls
+ *    that have one attached, so an unselected syscall costs no program
+ *    call at all; a selected one costs the tracepoint's record besides.
+ * The loader loads and attaches the programs of the hook in use. */
 
-#define HANDLER(name) SEC("tp_btf/sys_exit") int BPF_PROG(name, struct pt_regs *regs, long ret)
+/* The record of a syscalls:sys_exit_<name> tracepoint (its tracefs format:
+ * the common header, the syscall number, the return value). */
+struct prb_systp_exit {
+	__u64 common;
+	int nr;
+	long ret;
+};
 
-/* A hot handler: its body h_<name>() is also inlined into the dispatcher,
- * which runs it for its syscall without a tail call. A tail call is an
- * indirect jump (a retpoline on this kernel): ~45 ns of a ~330 ns read
- * event. x_<name> stays in the tail-call table too, which is built from
- * the one list of handled syscalls (PRB_SYSCALLS). */
-#define HOT_HANDLER(name)                                                   \
-	static __always_inline int h_##name(struct pt_regs *regs, long ret); \
-	HANDLER(x_##name)                                                    \
-	{                                                                    \
-		return h_##name(regs, ret);                                  \
-	}                                                                    \
+/* What the dispatcher checks besides the selection, for a t_<name>
+ * program (the tracepoint selected the syscall): the task's saved
+ * registers, or NULL when the event is not wanted. */
+static __always_inline struct pt_regs *systp_regs(void)
+{
+	struct task_struct *t = bpf_get_current_task_btf();
+
+	if (self_tgid && t->tgid == self_tgid)
+		return NULL;
+	if (t->thread_info.status & TS_COMPAT)
+		return NULL;
+	return (struct pt_regs *)bpf_task_pt_regs(t);
+}
+
+#define HANDLER(name)                                                              \
+	static __always_inline int h_##name(struct pt_regs *regs, long ret);        \
+	SEC("tp_btf/sys_exit") int BPF_PROG(x_##name, struct pt_regs *regs, long ret) \
+	{                                                                           \
+		return h_##name(regs, ret);                                         \
+	}                                                                           \
+	SEC("tracepoint/syscalls/sys_exit_" #name) int t_##name(struct prb_systp_exit *ctx) \
+	{                                                                           \
+		struct pt_regs *regs = systp_regs();                                \
+                                                                                    \
+		return regs ? h_##name(regs, ctx->ret) : 0;                         \
+	}                                                                           \
 	static __always_inline int h_##name(struct pt_regs *regs, long ret)
+
+/* A hot handler: its body is also inlined into the dispatcher, which runs
+ * it for its syscall without a tail call. A tail call is an indirect jump
+ * (a retpoline on this kernel): ~45 ns of a ~330 ns read event. x_<name>
+ * stays in the tail-call table too, which is built from the one list of
+ * handled syscalls (PRB_SYSCALLS). */
+#define HOT_HANDLER(name) HANDLER(name)
 
 /* execve / execveat: 31 / 30 parameters. */
 static __always_inline void ev_exec(struct prb_scratch *s, struct pt_regs *regs, long ret,
@@ -1091,7 +1128,7 @@ static __always_inline void ev_exec(struct prb_scratch *s, struct pt_regs *regs,
 /* A successful execve/execveat is reported from sched_process_exec below,
  * where bprm->filename still exists; these handlers report failures, whose
  * arguments are still the caller's. */
-HANDLER(x_execve)
+HANDLER(execve)
 {
 	struct prb_scratch *s;
 
@@ -1106,7 +1143,7 @@ HANDLER(x_execve)
 	return 0;
 }
 
-HANDLER(x_execveat)
+HANDLER(execveat)
 {
 	struct prb_scratch *s;
 
@@ -1181,7 +1218,7 @@ static __always_inline void ev_clone(struct prb_scratch *s, long ret, __u64 raw_
 	ev_u64(s, init_ts);
 }
 
-HANDLER(x_clone)
+HANDLER(clone)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CLONE_20_X, 21);
 
@@ -1192,7 +1229,7 @@ HANDLER(x_clone)
 	return 0;
 }
 
-HANDLER(x_clone3)
+HANDLER(clone3)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CLONE3_X, 21);
 	__u64 flags = 0;
@@ -1205,7 +1242,7 @@ HANDLER(x_clone3)
 	return 0;
 }
 
-HANDLER(x_fork)
+HANDLER(fork)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FORK_20_X, 21);
 
@@ -1216,7 +1253,7 @@ HANDLER(x_fork)
 	return 0;
 }
 
-HANDLER(x_vfork)
+HANDLER(vfork)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_VFORK_20_X, 21);
 
@@ -1290,7 +1327,7 @@ HOT_HANDLER(openat)
 	return 0;
 }
 
-HANDLER(x_openat2)
+HANDLER(openat2)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_OPENAT2_X, 8);
 	struct open_how how = {};
@@ -1312,7 +1349,7 @@ HANDLER(x_openat2)
 	return 0;
 }
 
-HANDLER(x_creat)
+HANDLER(creat)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_CREAT_X, 6);
 	__u32 created;
@@ -1507,7 +1544,7 @@ __noinline int ev_tuple(struct prb_scratch *s, long fd, int inbound, __u64 usrad
 	return 0;
 }
 
-HANDLER(x_socket)
+HANDLER(socket)
 {
 	struct fx f;
 	__u32 type = sc_arg(regs, 1);
@@ -1525,7 +1562,7 @@ HANDLER(x_socket)
 
 /* socketpair: res fd1 fd2 source peer domain type proto; source and peer
  * are the kernel addresses of the two unix sockets (libs). */
-HANDLER(x_socketpair)
+HANDLER(socketpair)
 {
 	__s32 fds[2] = { -1, -1 };
 	struct file *file;
@@ -1604,7 +1641,7 @@ static __always_inline int ev_accept(struct pt_regs *regs, long ret, int v4)
 	return 0;
 }
 
-HANDLER(x_accept)
+HANDLER(accept)
 {
 	return ev_accept(regs, ret, 0);
 }
@@ -1614,7 +1651,7 @@ HOT_HANDLER(accept4)
 	return ev_accept(regs, ret, 1);
 }
 
-HANDLER(x_bind)
+HANDLER(bind)
 {
 	struct prb_scratch *s = ev_begin(EVT_SOCKET_BIND_X, 3);
 
@@ -1627,7 +1664,7 @@ HANDLER(x_bind)
 	return 0;
 }
 
-HANDLER(x_listen)
+HANDLER(listen)
 {
 	struct fx f;
 
@@ -1674,17 +1711,17 @@ HOT_HANDLER(recvfrom)
 	return 0;
 }
 
-HANDLER(x_dup)
+HANDLER(dup)
 {
 	return fx_res_ints(regs, ret, EVT_SYSCALL_DUP_1_X, 1);
 }
 
-HANDLER(x_dup2)
+HANDLER(dup2)
 {
 	return fx_res_ints(regs, ret, EVT_SYSCALL_DUP2_X, 2);
 }
 
-HANDLER(x_dup3)
+HANDLER(dup3)
 {
 	struct fx f;
 
@@ -1747,17 +1784,17 @@ static __always_inline int ev_path_mode(struct pt_regs *regs, long ret, __u16 ty
 	return 0;
 }
 
-HANDLER(x_chmod)
+HANDLER(chmod)
 {
 	return ev_path_mode(regs, ret, EVT_SYSCALL_CHMOD_X, sc_arg(regs, 1) & 07777);
 }
 
-HANDLER(x_mkdir)
+HANDLER(mkdir)
 {
 	return ev_path_mode(regs, ret, EVT_SYSCALL_MKDIR_2_X, sc_arg(regs, 1));
 }
 
-HANDLER(x_fchmod)
+HANDLER(fchmod)
 {
 	struct fx f;
 
@@ -1785,17 +1822,17 @@ static __always_inline int ev_dirfd_path_u32(struct pt_regs *regs, long ret, __u
 	return 0;
 }
 
-HANDLER(x_fchmodat)
+HANDLER(fchmodat)
 {
 	return ev_dirfd_path_u32(regs, ret, EVT_SYSCALL_FCHMODAT_X, sc_arg(regs, 2) & 07777);
 }
 
-HANDLER(x_mkdirat)
+HANDLER(mkdirat)
 {
 	return ev_dirfd_path_u32(regs, ret, EVT_SYSCALL_MKDIRAT_X, sc_arg(regs, 2));
 }
 
-HANDLER(x_unlinkat)
+HANDLER(unlinkat)
 {
 	/* AT_REMOVEDIR (0x200) equals PPM_AT_REMOVEDIR */
 	return ev_dirfd_path_u32(regs, ret, EVT_SYSCALL_UNLINKAT_2_X, sc_arg(regs, 2) & 0x200);
@@ -1814,18 +1851,18 @@ static __always_inline int ev_res_path(struct pt_regs *regs, long ret, __u16 typ
 	return 0;
 }
 
-HANDLER(x_unlink)
+HANDLER(unlink)
 {
 	return ev_res_path(regs, ret, EVT_SYSCALL_UNLINK_2_X);
 }
 
-HANDLER(x_chdir)
+HANDLER(chdir)
 {
 	return ev_res_path(regs, ret, EVT_SYSCALL_CHDIR_X);
 }
 
 /* res + the fd argument: fchdir. */
-HANDLER(x_fchdir)
+HANDLER(fchdir)
 {
 	return fx_res_ints(regs, ret, EVT_SYSCALL_FCHDIR_X, 1);
 }
@@ -1844,17 +1881,17 @@ static __always_inline int ev_two_paths(struct pt_regs *regs, long ret, __u16 ty
 	return 0;
 }
 
-HANDLER(x_rename)
+HANDLER(rename)
 {
 	return ev_two_paths(regs, ret, EVT_SYSCALL_RENAME_X);
 }
 
-HANDLER(x_link)
+HANDLER(link)
 {
 	return ev_two_paths(regs, ret, EVT_SYSCALL_LINK_2_X);
 }
 
-HANDLER(x_symlink)
+HANDLER(symlink)
 {
 	return ev_two_paths(regs, ret, EVT_SYSCALL_SYMLINK_X);
 }
@@ -1878,24 +1915,24 @@ static __always_inline int ev_two_at(struct pt_regs *regs, long ret, __u16 type,
 	return 0;
 }
 
-HANDLER(x_renameat)
+HANDLER(renameat)
 {
 	return ev_two_at(regs, ret, EVT_SYSCALL_RENAMEAT_X, 0, 0);
 }
 
-HANDLER(x_renameat2)
+HANDLER(renameat2)
 {
 	/* RENAME_* bits equal libs' PPM_RENAME_* */
 	return ev_two_at(regs, ret, EVT_SYSCALL_RENAMEAT2_X, 1, sc_arg(regs, 4) & 7);
 }
 
-HANDLER(x_linkat)
+HANDLER(linkat)
 {
 	/* AT_SYMLINK_FOLLOW / AT_EMPTY_PATH equal libs' PPM_AT_* */
 	return ev_two_at(regs, ret, EVT_SYSCALL_LINKAT_2_X, 1, sc_arg(regs, 4) & 0x1400);
 }
 
-HANDLER(x_symlinkat)
+HANDLER(symlinkat)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_SYMLINKAT_X, 4);
 
@@ -1924,38 +1961,38 @@ static __always_inline int ev_ids(struct pt_regs *regs, long ret, __u16 type, in
 	return 0;
 }
 
-HANDLER(x_setuid)
+HANDLER(setuid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETUID_X, 1);
 }
 
-HANDLER(x_setgid)
+HANDLER(setgid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETGID_X, 1);
 }
 
-HANDLER(x_setreuid)
+HANDLER(setreuid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETREUID_X, 2);
 }
 
-HANDLER(x_setregid)
+HANDLER(setregid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETREGID_X, 2);
 }
 
-HANDLER(x_setresuid)
+HANDLER(setresuid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETRESUID_X, 3);
 }
 
-HANDLER(x_setresgid)
+HANDLER(setresgid)
 {
 	return ev_ids(regs, ret, EVT_SYSCALL_SETRESGID_X, 3);
 }
 
 /* setsid: res (the new session id). */
-HANDLER(x_setsid)
+HANDLER(setsid)
 {
 	struct fx f;
 
@@ -1966,13 +2003,13 @@ HANDLER(x_setsid)
 	return 0;
 }
 
-HANDLER(x_setpgid)
+HANDLER(setpgid)
 {
 	return fx_res_ints(regs, ret, EVT_SYSCALL_SETPGID_X, 2);
 }
 
 /* setns: res fd nstype; unshare: res flags. CLONE_NEW* as libs' PPM_CL_*. */
-HANDLER(x_setns)
+HANDLER(setns)
 {
 	struct fx f;
 
@@ -1985,7 +2022,7 @@ HANDLER(x_setns)
 	return 0;
 }
 
-HANDLER(x_unshare)
+HANDLER(unshare)
 {
 	struct fx f;
 
@@ -1999,7 +2036,7 @@ HANDLER(x_unshare)
 
 /* capset: res and the caller's capability sets after the call (kernel bit
  * n is libs' PPM_CAP bit n). */
-HANDLER(x_capset)
+HANDLER(capset)
 {
 	struct fx f;
 	const struct cred *c = BPF_CORE_READ(bpf_get_current_task_btf(), cred);
@@ -2020,7 +2057,7 @@ HANDLER(x_capset)
 
 /* prctl: res option arg2_str arg2_int; the string for the name options, the
  * int read through the pointer for PR_GET_CHILD_SUBREAPER, else arg2. */
-HANDLER(x_prctl)
+HANDLER(prctl)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_PRCTL_X, 4);
 	__u32 option = sc_arg(regs, 0);
@@ -2046,7 +2083,7 @@ HANDLER(x_prctl)
 	return 0;
 }
 
-HANDLER(x_ptrace)
+HANDLER(ptrace)
 {
 	struct fx f;
 
@@ -2065,7 +2102,7 @@ HANDLER(x_ptrace)
 	return 0;
 }
 
-HANDLER(x_init_module)
+HANDLER(init_module)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_INIT_MODULE_X, 4);
 	__u64 len = sc_arg(regs, 1);
@@ -2080,7 +2117,7 @@ HANDLER(x_init_module)
 	return 0;
 }
 
-HANDLER(x_finit_module)
+HANDLER(finit_module)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_FINIT_MODULE_X, 4);
 
@@ -2094,7 +2131,7 @@ HANDLER(x_finit_module)
 	return 0;
 }
 
-HANDLER(x_memfd_create)
+HANDLER(memfd_create)
 {
 	struct prb_scratch *s = ev_begin(EVT_SYSCALL_MEMFD_CREATE_X, 3);
 
@@ -2147,17 +2184,17 @@ static __always_inline int ev_pipe(struct pt_regs *regs, long ret, int v2)
 	return 0;
 }
 
-HANDLER(x_pipe)
+HANDLER(pipe)
 {
 	return ev_pipe(regs, ret, 0);
 }
 
-HANDLER(x_pipe2)
+HANDLER(pipe2)
 {
 	return ev_pipe(regs, ret, 1);
 }
 
-HANDLER(x_eventfd)
+HANDLER(eventfd)
 {
 	struct fx f;
 
@@ -2170,7 +2207,7 @@ HANDLER(x_eventfd)
 	return 0;
 }
 
-HANDLER(x_eventfd2)
+HANDLER(eventfd2)
 {
 	struct fx f;
 
@@ -2185,7 +2222,7 @@ HANDLER(x_eventfd2)
 
 /* signalfd: res fd mask flags; signalfd4: res flags fd mask. The mask is
  * sent as 0, as libs does. */
-HANDLER(x_signalfd)
+HANDLER(signalfd)
 {
 	struct fx f;
 
@@ -2199,7 +2236,7 @@ HANDLER(x_signalfd)
 	return 0;
 }
 
-HANDLER(x_signalfd4)
+HANDLER(signalfd4)
 {
 	struct fx f;
 
@@ -2213,7 +2250,7 @@ HANDLER(x_signalfd4)
 	return 0;
 }
 
-HANDLER(x_timerfd_create)
+HANDLER(timerfd_create)
 {
 	struct fx f;
 
@@ -2226,7 +2263,7 @@ HANDLER(x_timerfd_create)
 	return 0;
 }
 
-HANDLER(x_inotify_init)
+HANDLER(inotify_init)
 {
 	struct fx f;
 
@@ -2238,7 +2275,7 @@ HANDLER(x_inotify_init)
 	return 0;
 }
 
-HANDLER(x_inotify_init1)
+HANDLER(inotify_init1)
 {
 	struct fx f;
 

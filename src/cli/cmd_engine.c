@@ -150,6 +150,11 @@ void cmd_engine_usage(FILE *f)
 		"  --stats-interval SECONDS  a JSON stats line on stderr that often\n"
 		"  -A             live: send every syscall the probe handles (default: only\n"
 		"                 those the rules and the process state need)\n"
+		"  --probe-hook H live: where the probe hooks syscall exits: raw (default),\n"
+		"                 one program on raw sys_exit that every syscall runs; syscall,\n"
+		"                 a program on each selected syscall's own tracepoint, so the\n"
+		"                 others run none, but a selected one costs more\n"
+		"                 (engine.probe_hook)\n"
 		"  -w FILE        live: also record the events into a .scap capture\n"
 		"                 (--gzip compresses it; the process table is written in the\n"
 		"                 layout every libs age reads, Debian's sysdig 0.29 included;\n"
@@ -630,6 +635,7 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 		{"current-layout", no_argument, NULL, 'C'},
 		{"min-priority", required_argument, NULL, 'p'},
 		{"print-config", no_argument, NULL, 'K'},
+		{"probe-hook", required_argument, NULL, 'H'},
 		{NULL, 0, NULL, 0},
 	};
 	int c;
@@ -688,17 +694,23 @@ static int ce_parse(int argc, char **argv, struct ce_opts *co)
 			break;
 		case 'a':
 		case 'p':
+		case 'H':
 			co->overrides = realloc(co->overrides,
 						(co->noverrides + 1) * sizeof(*co->overrides));
 			if (!co->overrides)
 				return -ENOMEM;
 			if (c == 'a') {
 				co->overrides[co->noverrides++] = "rule_matching=all";
-			} else {
+			} else if (c == 'p') {
 				static char prio[64];
 
 				snprintf(prio, sizeof(prio), "priority=%s", optarg);
 				co->overrides[co->noverrides++] = prio;
+			} else {
+				static char hook[64];
+
+				snprintf(hook, sizeof(hook), "engine.probe_hook=%s", optarg);
+				co->overrides[co->noverrides++] = hook;
 			}
 			break;
 		case 'M':
@@ -788,6 +800,7 @@ int cmd_engine(int argc, char **argv)
 	eo.ring_bytes = r.cfg.ring_bytes;
 	eo.match_all = r.cfg.match_all;
 	eo.all_syscalls = co.all_syscalls;
+	eo.syscall_hook = strcmp(r.cfg.probe_hook, "syscall") == 0;
 	eo.record_path = co.record;
 	/* readable by every libs age (Debian's sysdig 0.29 included) unless
 	 * asked for the current layout */

@@ -158,6 +158,8 @@ static const char *cfg_check_value(const struct cfg_key *k, const char *v)
 	if (strcmp(k->path, "engine.partition") == 0 && strcmp(v, "tgid") && strcmp(v, "tid") &&
 	    strcmp(v, "cpu"))
 		return "expected tgid, tid or cpu";
+	if (strcmp(k->path, "engine.probe_hook") == 0 && strcmp(v, "raw") && strcmp(v, "syscall"))
+		return "expected raw or syscall";
 	if (strcmp(k->path, "syscall_event_drops.actions") == 0 && strcmp(v, "ignore") &&
 	    strcmp(v, "log") && strcmp(v, "alert") && strcmp(v, "exit"))
 		return "expected actions among ignore, log, alert, exit";

@@ -72,6 +72,7 @@ struct cfg_strs {
 	X("engine.workers", U32, workers, "0")                                        \
 	X("engine.partition", STR, partition, "tgid")                                 \
 	X("engine.ring_buffer_bytes", U64, ring_bytes, "8388608")                    \
+	X("engine.probe_hook", STR, probe_hook, "raw")                                \
 	X("container_engines.docker.enabled", BOOL, ctr_docker, "true")               \
 	X("container_engines.docker.sockets", STRS, ctr_docker_sockets, "/var/run/docker.sock") \
 	X("container_engines.podman.enabled", BOOL, ctr_podman, "true")               \
@@ -87,7 +88,7 @@ struct cfg {
 	bool sed_simulate, metrics_enabled;
 	char *priority, *rule_matching, *file_name, *syslog_socket, *program;
 	char *http_url, *http_user_agent, *http_ca_cert, *http_ca_path;
-	char *metrics_addr, *partition;
+	char *metrics_addr, *partition, *probe_hook;
 	uint32_t output_timeout, queue_capacity, http_retries, sed_max_burst;
 	uint32_t metrics_port, stats_interval, workers;
 	uint64_t ring_bytes;

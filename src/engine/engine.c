@@ -992,6 +992,22 @@ static int eng_select(struct eng *e, const struct rule_ruleset *rs)
 	return rc;
 }
 
+/* With the syscall hook: say which selected syscalls this kernel has no
+ * tracepoint for (their calls fail with ENOSYS unseen), after any warning
+ * already in @err. */
+static void eng_warn_missing(struct eng *e, char *err, size_t errlen)
+{
+	char names[512];
+	size_t at = strlen(err);
+	uint32_t n = prb_missing(e->prb, names, sizeof(names));
+
+	if (n && at + 1 < errlen)
+		snprintf(err + at, errlen - at,
+			 "%sthis kernel has no tracepoint for %u selected syscall%s (%s): with "
+			 "engine.probe_hook=syscall an attempt to call %s (ENOSYS) is not seen",
+			 at ? "; " : "", n, n == 1 ? "" : "s", names, n == 1 ? "it" : "them");
+}
+
 /* The machine facts and initial tables of a recording, and the recorder. */
 static int eng_record_open(struct eng *e, char *err, size_t errlen)
 {
@@ -1193,12 +1209,14 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 	po.err = err;
 	po.errlen = errlen;
 	po.all_syscalls = e->o.all_syscalls;
+	po.hook = e->o.syscall_hook ? PRB_HOOK_SYSCALL : PRB_HOOK_RAW;
 	po.syscalls = sel;
 	po.n_syscalls = eng_syscalls_for(atomic_load(&e->rs), sel, PRB_NSYSCALLS);
 	e->nsel = po.all_syscalls ? (prb_syscalls(&nh), nh) : po.n_syscalls;
 	e->prb = prb_open(&po);
 	if (!e->prb)
 		return -errno;
+	eng_warn_missing(e, err, errlen);
 	/* an event of a tid no clone introduced: read it from /proc */
 	proc_table_set_procfs(e->pt, "/proc");
 	if (e->o.record_path) {

@@ -100,6 +100,8 @@ struct eng_opts {
 	bool match_all;		  /* rule_matching: all */
 	unsigned batch;		  /* unused (see queue_bytes) */
 	bool all_syscalls;	  /* live: send every handled syscall (-A), not the rules' */
+	bool syscall_hook;	  /* live: the probe on each selected syscall's own
+				   * tracepoint, not on raw sys_exit (live.h, PRB_HOOK_SYSCALL) */
 	const char *record_path;  /* live: also write the events into this .scap (-w) */
 	unsigned record_flags;	  /* CAP_WRITE_* for record_path */
 	eng_event_fn on_event;	  /* NULL = none */

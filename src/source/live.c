@@ -7,7 +7,10 @@
  * as the template, and the other rings are created and inserted once the
  * object is loaded. Handler programs are tail-called from the sys_exit
  * dispatcher and must not be attached themselves: their autoattach is turned
- * off by name ("x_" prefix).
+ * off by name ("x_" prefix). With the syscall hook (live.h, enum prb_hook)
+ * the dispatcher is not loaded, and the handlers' "t_" programs are
+ * attached one by one to the selected syscalls' tracepoints (the "x_" ones
+ * are still loaded: the tail-call table's initial values name them).
  */
 #include <errno.h>
 #include <pthread.h>
@@ -21,6 +24,7 @@
 #include <linux/bpf.h>
 #include <sys/epoll.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -36,7 +40,19 @@ struct prb {
 	int ring_fd[PRB_MAX_RINGS];
 	int ncpus;
 	bool detached;
+	/* the syscall hook: by syscall id, its handler's t_ program, whether
+	 * it is selected, its attachment, and whether its tracepoint is
+	 * missing from this kernel */
+	enum prb_hook hook;
+	bool all;
+	struct bpf_program *tp_prog[PRB_NSYSCALLS];
+	struct bpf_link *tp_link[PRB_NSYSCALLS];
+	uint8_t want[PRB_NSYSCALLS];
+	uint8_t missing[PRB_NSYSCALLS];
 };
+
+static const struct prb_syscall handled[];
+static const uint32_t n_handled;
 
 void prb_opts_default(struct prb_opts *o)
 {
@@ -128,6 +144,10 @@ static int check_opts(const struct prb_opts *o)
 		set_err(o, "live: unknown partition mode %d", (int)o->part);
 		return -EINVAL;
 	}
+	if (o->hook != PRB_HOOK_RAW && o->hook != PRB_HOOK_SYSCALL) {
+		set_err(o, "live: unknown probe hook %d", (int)o->hook);
+		return -EINVAL;
+	}
 	if (o->snaplen > PRB_SNAPLEN_MAX) {
 		set_err(o, "live: snaplen %u is above the most the probe keeps (%u)", o->snaplen,
 			PRB_SNAPLEN_MAX);
@@ -195,10 +215,122 @@ static int configure(struct prb *p, const struct prb_opts *o)
 	}
 	bpf_object__for_each_program(prog, sk->obj)
 	{
-		if (strncmp(bpf_program__name(prog), "x_", 2) == 0)
+		const char *name = bpf_program__name(prog);
+
+		if (strncmp(name, "x_", 2) == 0) {
 			bpf_program__set_autoattach(prog, false);
+		} else if (strncmp(name, "t_", 2) == 0) {
+			bpf_program__set_autoload(prog, o->hook == PRB_HOOK_SYSCALL);
+			bpf_program__set_autoattach(prog, false); /* by selection */
+			for (uint32_t i = 0; i < n_handled; i++)
+				if (strcmp(name + 2, handled[i].name) == 0)
+					p->tp_prog[handled[i].nr] = prog;
+		} else if (strcmp(name, "sys_exit") == 0) {
+			bpf_program__set_autoload(prog, o->hook == PRB_HOOK_RAW);
+		}
 	}
 	return 0;
+}
+
+/* The syscall hook reads tracepoint ids from tracefs, where libbpf looks
+ * for it (/sys/kernel/debug/tracing, else /sys/kernel/tracing): mount it
+ * at the second place when neither has the syscalls' events. */
+static int tracefs_ready(const struct prb_opts *o)
+{
+	static const char dbg[] = "/sys/kernel/debug/tracing", tfs[] = "/sys/kernel/tracing";
+
+	if (access(dbg, F_OK) == 0) {
+		if (access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+			return 0;
+	} else if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0 ||
+		   (mount("tracefs", tfs, "tracefs", 0, NULL) == 0 &&
+		    access("/sys/kernel/tracing/events/syscalls", F_OK) == 0)) {
+		return 0;
+	}
+	set_err(o, "live: the syscall hook needs the syscalls' tracepoints in tracefs (a kernel "
+		   "with CONFIG_FTRACE_SYSCALLS, tracefs at %s or %s); use the raw hook "
+		   "(engine.probe_hook: raw) otherwise",
+		dbg, tfs);
+	return -ENOTSUP;
+}
+
+/* Attach or detach syscall @nr's t_ program to match the selection (the
+ * syscall hook). A tracepoint the kernel lacks is noted, not an error. */
+static int hook_sync(struct prb *p, uint32_t nr)
+{
+	struct bpf_program *prog = p->tp_prog[nr];
+	bool on = prog && !p->detached && (p->all || p->want[nr]);
+	struct bpf_link *l;
+	int err;
+
+	if (on && !p->tp_link[nr] && !p->missing[nr]) {
+		/* libbpf would print a missing tracepoint's error; prb_missing()
+		 * says it instead (its print hook is global: see live.h) */
+		libbpf_print_fn_t old = libbpf_set_print(NULL);
+
+		l = bpf_program__attach(prog);
+		err = l ? 0 : -errno;
+		libbpf_set_print(old);
+		if (err == -ENOENT) {
+			p->missing[nr] = 1;
+			return 0;
+		}
+		if (err)
+			return err;
+		p->tp_link[nr] = l;
+	} else if (!on && p->tp_link[nr]) {
+		bpf_link__destroy(p->tp_link[nr]);
+		p->tp_link[nr] = NULL;
+	}
+	return 0;
+}
+
+/* Detaching a tracepoint program waits for the tracepoint's grace
+ * periods (~55 ms each here), one after another if done in a row: 67
+ * syscalls took 3.8 s; 16 threads detaching at once take ~1.8 s (the
+ * kernel serialises part of it). */
+#define UNLINK_THREADS 16u
+
+struct unlink_job {
+	struct prb *p;
+	uint32_t first;
+};
+
+static void *unlink_some(void *arg)
+{
+	struct unlink_job *j = arg;
+
+	for (uint32_t nr = j->first; nr < PRB_NSYSCALLS; nr += UNLINK_THREADS) {
+		bpf_link__destroy(j->p->tp_link[nr]);
+		j->p->tp_link[nr] = NULL;
+	}
+	return NULL;
+}
+
+/* Detach every t_ program (the syscall hook). Each thread started here
+ * owns the links nr = first (mod UNLINK_THREADS); the caller, the
+ * controlling thread, joins them all before it returns. */
+static void hook_unlink(struct prb *p)
+{
+	struct unlink_job jobs[UNLINK_THREADS];
+	pthread_t th[UNLINK_THREADS];
+	bool started[UNLINK_THREADS];
+	uint32_t i, n = 0;
+
+	for (i = 0; i < PRB_NSYSCALLS; i++)
+		n += p->tp_link[i] != NULL;
+	if (n == 0)
+		return;
+	for (i = 0; i < UNLINK_THREADS; i++) {
+		jobs[i] = (struct unlink_job){p, i};
+		started[i] = pthread_create(&th[i], NULL, unlink_some, &jobs[i]) == 0;
+	}
+	for (i = 0; i < UNLINK_THREADS; i++) {
+		if (started[i])
+			pthread_join(th[i], NULL);
+		else
+			unlink_some(&jobs[i]); /* no thread: in this one */
+	}
 }
 
 /* Rings and selection; after load. */
@@ -228,8 +360,10 @@ static int populate(struct prb *p, const struct prb_opts *o)
 		}
 		if (bpf_map_update_elem(sel, &nr, &on, BPF_ANY))
 			return -errno;
+		p->want[nr] = 1;
 	}
 	p->skel->bss->all_syscalls = o->all_syscalls;
+	p->all = o->all_syscalls;
 	return 0;
 }
 
@@ -271,6 +405,7 @@ struct prb *prb_open(const struct prb_opts *o)
 		p->ring_fd[i] = -1;
 	p->n_rings = o->n_rings;
 	p->part = o->part;
+	p->hook = o->hook;
 	p->ncpus = libbpf_num_possible_cpus();
 	if (p->ncpus <= 0) {
 		err = p->ncpus < 0 ? p->ncpus : -EINVAL;
@@ -300,6 +435,17 @@ struct prb *prb_open(const struct prb_opts *o)
 		set_err(o, "live: cannot attach the probe's tracepoints: %s", strerror(-err));
 		goto out_close;
 	}
+	if (p->hook == PRB_HOOK_SYSCALL) {
+		err = tracefs_ready(o);
+		for (uint32_t nr = 0; nr < PRB_NSYSCALLS && !err; nr++) {
+			err = hook_sync(p, nr);
+			if (err)
+				set_err(o, "live: cannot attach a program to syscalls:sys_exit_%s: %s",
+					bpf_program__name(p->tp_prog[nr]) + 2, strerror(-err));
+		}
+		if (err)
+			goto out_close;
+	}
 	return p;
 
 out_close:
@@ -313,6 +459,7 @@ void prb_close(struct prb *p)
 {
 	if (!p)
 		return;
+	hook_unlink(p);
 	probe_bpf__destroy(p->skel);
 	for (uint32_t i = 0; i < PRB_MAX_RINGS; i++)
 		if (p->ring_fd[i] >= 0)
@@ -441,12 +588,14 @@ int prb_set_syscall(struct prb *p, uint32_t nr, bool on)
 		return -EINVAL;
 	if (bpf_map_update_elem(bpf_map__fd(p->skel->maps.interesting), &nr, &v, BPF_ANY))
 		return -errno;
-	return 0;
+	p->want[nr] = on;
+	return p->hook == PRB_HOOK_SYSCALL ? hook_sync(p, nr) : 0;
 }
 
 void prb_detach(struct prb *p)
 {
 	if (p && !p->detached) {
+		hook_unlink(p);
 		probe_bpf__detach(p->skel);
 		p->detached = true;
 	}
@@ -454,8 +603,36 @@ void prb_detach(struct prb *p)
 
 int prb_set_all(struct prb *p, bool on)
 {
+	int err = 0;
+
 	__atomic_store_n(&p->skel->bss->all_syscalls, on, __ATOMIC_RELAXED);
-	return 0;
+	p->all = on;
+	for (uint32_t nr = 0; nr < PRB_NSYSCALLS && !err && p->hook == PRB_HOOK_SYSCALL; nr++)
+		err = hook_sync(p, nr);
+	return err;
+}
+
+enum prb_hook prb_hook(const struct prb *p)
+{
+	return p->hook;
+}
+
+uint32_t prb_missing(const struct prb *p, char *buf, size_t len)
+{
+	uint32_t n = 0;
+	size_t at = 0;
+
+	if (len)
+		buf[0] = 0;
+	for (uint32_t i = 0; i < n_handled; i++) {
+		if (!p->missing[handled[i].nr] || !(p->all || p->want[handled[i].nr]))
+			continue;
+		if (len && at < len)
+			at += (size_t)snprintf(buf + at, len - at, "%s%s", n ? ", " : "",
+					       handled[i].name);
+		n++;
+	}
+	return n;
 }
 
 /* ---- ring readers ----
@@ -796,9 +973,10 @@ static const struct prb_syscall handled[] = {
 	PRB_SYSCALLS(X)
 #undef X
 };
+static const uint32_t n_handled = sizeof(handled) / sizeof(handled[0]);
 
 const struct prb_syscall *prb_syscalls(uint32_t *n)
 {
-	*n = (uint32_t)(sizeof(handled) / sizeof(handled[0]));
+	*n = n_handled;
 	return handled;
 }

@@ -33,12 +33,33 @@
 struct prb;
 struct prb_ring;
 
+/*
+ * Where the probe hooks syscall exits. Both run the same handlers and write
+ * the same events; they differ in what a syscall nobody selected costs.
+ *  - PRB_HOOK_RAW: one program on the raw tracepoint tp_btf/sys_exit,
+ *    which every syscall of the host calls; it drops unselected ones after
+ *    a map lookup, and tail-calls (or inlines) the selected one's handler.
+ *  - PRB_HOOK_SYSCALL: each selected syscall's handler on that syscall's
+ *    own tracepoint, syscalls:sys_exit_<name> (tracefs, mounted if it is
+ *    not). The kernel calls a program only for those syscalls, so the
+ *    others pay no program call (which is most of what the raw hook adds
+ *    to them, bench/tp_floor), but a selected syscall pays for the
+ *    tracepoint's record besides. A syscall this kernel is built without
+ *    has no tracepoint, so an attempt to call it (ENOSYS) is not seen:
+ *    prb_missing() names them.
+ */
+enum prb_hook {
+	PRB_HOOK_RAW = 0,
+	PRB_HOOK_SYSCALL = 1,
+};
+
 struct prb_opts {
 	uint32_t n_rings;	/* rings (workers), 1..PRB_MAX_RINGS */
 	uint64_t ring_bytes;	/* bytes per ring: a power of two multiple of the page size */
 	enum prb_part part;	/* how events are spread over the rings */
 	uint32_t snaplen;	/* data bytes kept from I/O buffers, <= PRB_SNAPLEN_MAX */
 	bool trace_self;	/* also trace the calling process (normally filtered) */
+	enum prb_hook hook;	/* where syscall exits are hooked */
 	bool all_syscalls;	/* send every syscall the probe handles, ignore @syscalls */
 	const uint32_t *syscalls; /* syscall ids to send; NULL: every one with a handler */
 	uint32_t n_syscalls;
@@ -107,11 +128,22 @@ enum prb_drop_cat prb_drop_cat_of(uint16_t type);
  * (PRB_DROP_NCAT entries). 0 or -errno. Any thread while the probe is open. */
 int prb_drops_by_category(const struct prb *p, uint64_t *out);
 
-/* Select syscall @nr (an x86_64 syscall number) in or out; 0 or -errno. */
+/* Select syscall @nr (an x86_64 syscall number) in or out; 0 or -errno
+ * (with the syscall hook, attaching its program can fail). Controlling
+ * thread. */
 int prb_set_syscall(struct prb *p, uint32_t nr, bool on);
 
-/* Send every handled syscall (true) or only the selected ones (false). */
+/* Send every handled syscall (true) or only the selected ones (false).
+ * Controlling thread; 0 or -errno as prb_set_syscall(). */
 int prb_set_all(struct prb *p, bool on);
+
+enum prb_hook prb_hook(const struct prb *p);
+
+/* With PRB_HOOK_SYSCALL: the selected syscalls this kernel has no
+ * tracepoint for (built without them: a call fails with ENOSYS and is not
+ * seen), comma-separated into @buf; their count. 0 with the raw hook.
+ * Controlling thread. */
+uint32_t prb_missing(const struct prb *p, char *buf, size_t len);
 
 /* A syscall the probe has a handler for: libs event name, x86_64 number. */
 struct prb_syscall {

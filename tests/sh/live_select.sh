@@ -4,11 +4,15 @@
 # rule on mkdir (so mkdir is not selected), a mkdir raises nothing; after the
 # rules file gains a mkdir rule and SIGHUP, the selection grows (stats line
 # "syscalls_selected") and the next mkdir alerts. -A selects every handled
-# syscall. Needs root and BPF (SKIP with the reason otherwise).
+# syscall. Needs root and BPF (SKIP with the reason otherwise). PG_HOOK=HOOK
+# runs the probe with that hook and names the tests live_select[HOOK]
+# (tests/sh/live_hook.sh).
 set -u
 : "${BUILD:=build}"
 : "${PEREGRINE:=$BUILD/peregrine}"
-T=live_select
+T=live_select${PG_HOOK:+[$PG_HOOK]}
+HOOK=
+[ -n "${PG_HOOK:-}" ] && HOOK="--probe-hook $PG_HOOK"
 CASES="fewer_than_all reload_grows mkdir_alert_after_reload all_with_A"
 skip_all() {
 	for c in $CASES; do
@@ -46,7 +50,8 @@ echo "$CANARY" >"$TMP/rules.yaml"
 # the last "syscalls_selected" of the stats lines
 selected() { sed -n 's/.*"syscalls_selected":\([0-9]*\).*/\1/p' "$TMP/stderr" | tail -1; }
 
-pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1
+# shellcheck disable=SC2086 # HOOK: empty or two words
+pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 $HOOK
 sleep 0.3
 s1=$(selected)
 mkdir "$TMP/pgsel_before"
@@ -66,7 +71,8 @@ wait "$PG"
 PG=
 cp "$TMP/alerts.json" "$TMP/alerts.1"
 
-pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 -A
+# shellcheck disable=SC2086
+pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 -A $HOOK
 sleep 0.3
 s3=$(selected)
 kill -INT "$PG"

@@ -125,6 +125,9 @@ static const uint32_t wanted[] = {
 	SYS_openat, SYS_close, SYS_connect, SYS_socket,
 };
 
+/* The hook run_start() opens the probe with (live.h, enum prb_hook). */
+static enum prb_hook run_hook = PRB_HOOK_RAW;
+
 /* Open the probe with @n rings and start one consumer per ring. Returns 0, or
  * a positive errno after printing the reason when BPF is not usable. */
 static int run_start(struct run *r, uint32_t n, char *err, size_t errlen)
@@ -134,6 +137,7 @@ static int run_start(struct run *r, uint32_t n, char *err, size_t errlen)
 	memset(r, 0, sizeof(*r));
 	prb_opts_default(&o);
 	o.n_rings = n;
+	o.hook = run_hook;
 	o.ring_bytes = 32u << 20;
 	o.syscalls = wanted;
 	o.n_syscalls = sizeof(wanted) / sizeof(wanted[0]);
@@ -309,6 +313,23 @@ T_TEST(live_partition_2_rings)
 T_TEST(live_partition_4_rings)
 {
 	test_partition(t_name, 4);
+}
+
+/* The same with the syscall hook: each handler on its syscall's own
+ * tracepoint. A forked child's clone exit must still reach the child's
+ * ring, before its other events. */
+T_TEST(live_partition_2_rings_syscall_hook)
+{
+	run_hook = PRB_HOOK_SYSCALL;
+	test_partition(t_name, 2);
+	run_hook = PRB_HOOK_RAW;
+}
+
+T_TEST(live_partition_4_rings_syscall_hook)
+{
+	run_hook = PRB_HOOK_SYSCALL;
+	test_partition(t_name, 4);
+	run_hook = PRB_HOOK_RAW;
 }
 
 /* A child that opens files, connects to our listener, then execs cat. */
@@ -512,6 +533,15 @@ T_TEST(live_bad_options)
 	T_CHECK(prb_open(&o) == NULL);
 	T_EQ_INT(errno, EINVAL);
 	T_CHECK(strstr(err, "rings") != NULL);
+
+	err[0] = 0;
+	prb_opts_default(&o);
+	o.err = err;
+	o.errlen = sizeof(err);
+	o.hook = (enum prb_hook)7;
+	T_CHECK(prb_open(&o) == NULL);
+	T_EQ_INT(errno, EINVAL);
+	T_CHECK(strstr(err, "hook") != NULL);
 }
 
 int main(void)
@@ -520,6 +550,8 @@ int main(void)
 	T_RUN(live_partition_1_ring);
 	T_RUN(live_partition_2_rings);
 	T_RUN(live_partition_4_rings);
+	T_RUN(live_partition_2_rings_syscall_hook);
+	T_RUN(live_partition_4_rings_syscall_hook);
 	T_RUN(live_decode_params);
 	T_RUN(live_drops_by_category);
 	return T_DONE();
