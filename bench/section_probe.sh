@@ -67,17 +67,19 @@ for alt in systp fexit; do
 		ALT_ERR[$alt]=${ALT_ERR[$alt]#tp_floor: }
 	fi
 done
-MODES="$MODES all rules"
+MODES="$MODES all rules all-sc rules-sc"
 for _ in $(seq 40); do # the kernel frees the checks' programs a moment later
 	[ "$(alt_progs)" -eq 0 ] && break
 	sleep 0.05
 done
 
-# probe_start MODE: probe_only attached (all | rules), or the empty program
-# (floor, clock: on sys_exit; systp, fexit), returns once ready
+# probe_start MODE: probe_only attached (all | rules; all-sc | rules-sc: the
+# same with the syscall hook), or the empty program (floor, clock: on
+# sys_exit; systp, fexit), returns once ready
 probe_start() {
-	local sel=(--select "$1")
-	[ "$1" = rules ] && sel+=(-r "$RULES")
+	local sel=(--select "${1%-sc}")
+	[ "${1%-sc}" = rules ] && sel+=(-r "$RULES")
+	[ "${1%-sc}" != "$1" ] && sel+=(--hook syscall)
 	if [ "$1" = floor ] || [ "$1" = clock ] || [ "$1" = fexit ] || [ "$1" = systp ]; then
 		"$FL" --seconds 120 $([ "$1" = clock ] && echo --clock) \
 			$([ "$1" = fexit ] && echo --fexit) $([ "$1" = systp ] && echo --syscall-tp) \
@@ -110,7 +112,7 @@ probe_stop() {
 # storm_once MODE WORK: one storm run; appends "ns rate" to $tmp/MODE.WORK
 storm_once() {
 	local j args=(--procs 1 --seconds "$SECS") want
-	case $1 in none | fexit | systp) want=0 ;; *) want=1 ;; esac
+	case $1 in none | fexit | systp | *-sc) want=0 ;; *) want=1 ;; esac
 	# a probe that just exited (ours, or the engine of the section before)
 	# is freed by the kernel a moment later: give it 2 s before calling
 	# what is still attached another tracer's
@@ -192,6 +194,9 @@ a_null_rules=$(added rules.null none.null)
 a_io_floor=$(added floor.io none.io)
 a_null_floor=$(added floor.null none.null)
 a_null_clock=$(added clock.null none.null)
+a_io_all_sc=$(added all-sc.io none.io)
+a_null_rules_sc=$(added rules-sc.null none.null)
+a_null_all_sc=$(added all-sc.null none.null)
 # rules io: the traced share pays the traced cost, the rest the untraced one
 a_traced_rules=$(awk -v a="$a_io_rules" -v u="$a_null_rules" -v f="$frac" \
 	'BEGIN {printf "%.0f", (a - (1 - f) * u) / f}')
@@ -213,6 +218,9 @@ echo "interleaved; the wall-clock rate is shown too but moves with whatever else
 echo "the machine (see the load average at the top of this page). Selections:"
 echo "*all* = every syscall the probe handles ($nall); *rules* = the $nsel that"
 echo "falco_rules.yaml and the process/fd state need (\`probe_only --select rules\`)."
+echo "*all-sc*, *rules-sc*: the same probe with the syscall hook (\`--hook syscall\`; the"
+echo "engine's \`--probe-hook syscall\`): each selected syscall's handler on that syscall's own"
+echo "tracepoint instead of one dispatcher on raw sys_exit."
 echo
 echo "| load | probe | ns/syscall (CPU) min / median / max | added ns (medians) | CPU rate ratio (probe / none) | wall syscalls/s (median) |"
 echo "|---|---|---|---|---|---|"
@@ -239,6 +247,10 @@ echo "  (added - untraced share x untraced cost) / traced share): **$a_traced_ru
 echo "- Added per untraced syscall (getppid): **$a_null_rules ns** filtered by the selection"
 echo "  map (rules), **$a_null_all ns** with every syscall selected (the dispatcher's table"
 echo "  of handled ids says no) (target < 60 ns: $(verdict "$a_null_rules" 59.999))."
+echo "- With the syscall hook: **$a_io_all_sc ns** per traced syscall (all selected;"
+echo "  target <= 150 ns: $(verdict "$a_io_all_sc" 150)), **$a_null_rules_sc ns** per untraced one with the"
+echo "  rules selection and **$a_null_all_sc ns** with every syscall selected (getppid has no"
+echo "  handler, so no tracepoint of it is attached) (target < 60 ns: $(verdict "$a_null_rules_sc" 59.999))."
 echo "- The floor (*floor* rows: an empty program, \`return 0\`, attached to tp_btf/sys_exit"
 echo "  by \`bench/tp_floor\`): **$a_null_floor ns** per syscall, **$a_io_floor ns** per call of the io"
 echo "  loop. Every program on this tracepoint costs that much on this machine, whatever it"
@@ -287,7 +299,7 @@ if [ -n "${PROG[all.io]:-}" ] && [ -n "${PROG[all.null]:-}" ]; then
 	echo "  the kernel's (the syscall's slow exit path, the tracepoint's call into the program)."
 fi
 echo
-echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml]\`;"
+echo "Commands: \`taskset -c 0 $BUILD/bench/probe_only --rings 1 --select all|rules [-r falco_rules.yaml] [--hook syscall]\`;"
 echo "\`$BUILD/bench/tp_floor [--clock] [--syscall-tp | --fexit]\` (floor, clock, systp, fexit);"
 echo "\`taskset -c 1 $BUILD/bench/storm --procs 1 --seconds $SECS --connect-every 0\` and \`... --work null\`."
 echo
