@@ -541,7 +541,7 @@ static void ce_reload(struct ce_run *r, const struct ce_opts *co)
 {
 	struct cfg nc;
 	struct rule_ruleset *rs;
-	char err[512];
+	char err[512], warn[768];
 
 	if (ce_load_config(co, &nc, err, sizeof(err)) < 0) {
 		fprintf(stderr, "SIGHUP: configuration not reloaded, keeping the old one: %s\n",
@@ -560,6 +560,8 @@ static void ce_reload(struct ce_run *r, const struct ce_opts *co)
 	fprintf(stderr, "SIGHUP: %zu rules loaded\n", rule_ruleset__nrules(rs));
 	if (eng_swap_rules(r->eng, rs) < 0)
 		fprintf(stderr, "SIGHUP: a worker did not move to the new rules in time\n");
+	if (eng_probe_warning(r->eng, warn, sizeof(warn)))
+		fprintf(stderr, "SIGHUP: %s\n", warn);
 	/* keys read at start (outputs, engine.*) keep their values until restart */
 	r->cfg.min_priority = nc.min_priority;
 	cfg_free(&nc);

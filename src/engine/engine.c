@@ -992,20 +992,20 @@ static int eng_select(struct eng *e, const struct rule_ruleset *rs)
 	return rc;
 }
 
-/* With the syscall hook: say which selected syscalls this kernel has no
- * tracepoint for (their calls fail with ENOSYS unseen), after any warning
- * already in @err. */
-static void eng_warn_missing(struct eng *e, char *err, size_t errlen)
+size_t eng_probe_warning(const struct eng *e, char *buf, size_t len)
 {
 	char names[512];
-	size_t at = strlen(err);
-	uint32_t n = prb_missing(e->prb, names, sizeof(names));
+	uint32_t n = e->prb ? prb_missing(e->prb, names, sizeof(names)) : 0;
 
-	if (n && at + 1 < errlen)
-		snprintf(err + at, errlen - at,
-			 "%sthis kernel has no tracepoint for %u selected syscall%s (%s): with "
-			 "engine.probe_hook=syscall an attempt to call %s (ENOSYS) is not seen",
-			 at ? "; " : "", n, n == 1 ? "" : "s", names, n == 1 ? "it" : "them");
+	if (len)
+		buf[0] = '\0';
+	if (!n || !len)
+		return 0;
+	return (size_t)snprintf(buf, len,
+				"this kernel has no tracepoint for %u selected syscall%s (%s): with "
+				"engine.probe_hook=syscall an attempt to call %s (ENOSYS) is not "
+				"seen",
+				n, n == 1 ? "" : "s", names, n == 1 ? "it" : "them");
 }
 
 /* The machine facts and initial tables of a recording, and the recorder. */
@@ -1177,6 +1177,7 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 {
 	struct prb_opts po;
 	uint32_t sel[PRB_NSYSCALLS], nh;
+	char warn[768];
 	int rc;
 
 	if (gethostname(e->hostname, sizeof(e->hostname) - 1) < 0)
@@ -1216,7 +1217,11 @@ int eng_start_live(struct eng *e, char *err, size_t errlen)
 	e->prb = prb_open(&po);
 	if (!e->prb)
 		return -errno;
-	eng_warn_missing(e, err, errlen);
+	if (eng_probe_warning(e, warn, sizeof(warn))) { /* after any warning in err */
+		size_t at = strlen(err);
+
+		snprintf(err + at, errlen - at, "%s%s", at ? "; " : "", warn);
+	}
 	/* an event of a tid no clone introduced: read it from /proc */
 	proc_table_set_procfs(e->pt, "/proc");
 	if (e->o.record_path) {

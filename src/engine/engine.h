@@ -124,6 +124,13 @@ int eng_start_replay(struct eng *e, const char *path, char *err, size_t errlen);
  * @err; on success @err holds a warning, or "" (host users not readable). */
 int eng_start_live(struct eng *e, char *err, size_t errlen);
 
+/* Live with the syscall hook: a warning about the selected syscalls the
+ * probe cannot see on this kernel (no tracepoint), into @buf; its length,
+ * 0 (and "") when there is nothing to say. eng_start_live() appends it to
+ * its own warning; call it again after eng_swap_rules(), whose selection
+ * may add such syscalls. Controlling thread. */
+size_t eng_probe_warning(const struct eng *e, char *buf, size_t len);
+
 /* Ask everything to stop: replay workers stop scanning, live workers drain
  * their rings, and all exit. Returns at once; eng_join waits. */
 void eng_stop(struct eng *e);

@@ -51,8 +51,19 @@ struct prb {
 	uint8_t missing[PRB_NSYSCALLS];
 };
 
-static const struct prb_syscall handled[];
-static const uint32_t n_handled;
+/* The handled syscalls (probe.h PRB_SYSCALLS). */
+static const struct prb_syscall handled[] = {
+#define X(n) {#n, __NR_##n},
+	PRB_SYSCALLS(X)
+#undef X
+};
+static const uint32_t n_handled = sizeof(handled) / sizeof(handled[0]);
+
+const struct prb_syscall *prb_syscalls(uint32_t *n)
+{
+	*n = n_handled;
+	return handled;
+}
 
 void prb_opts_default(struct prb_opts *o)
 {
@@ -964,19 +975,4 @@ void prb_merge__free(struct prb_merge *m)
 		close(m->epfd);
 	free(m->r);
 	free(m);
-}
-
-/* ---- the handled syscalls ---- */
-
-static const struct prb_syscall handled[] = {
-#define X(n) {#n, __NR_##n},
-	PRB_SYSCALLS(X)
-#undef X
-};
-static const uint32_t n_handled = sizeof(handled) / sizeof(handled[0]);
-
-const struct prb_syscall *prb_syscalls(uint32_t *n)
-{
-	*n = n_handled;
-	return handled;
 }
