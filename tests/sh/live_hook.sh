@@ -48,26 +48,15 @@ cleanup() {
 trap cleanup EXIT
 . "$D/lib/live.sh"
 
-CANARY='- rule: canary
-  desc: the test canary (a hidden file in /tmp)
-  condition: evt.type in (open, openat) and fd.name startswith /tmp/.pg_canary_hook
-  output: canary %fd.name
-  priority: WARNING'
-MKDIR='- rule: mkdir seen
-  desc: a directory made by this test
-  condition: evt.type in (mkdir, mkdirat) and evt.arg.path contains pghook_
-  output: mkdir %evt.arg.path
-  priority: WARNING'
-echo "$CANARY" >"$TMP/rules.yaml"
+pg_rule_canary pg_canary_hook >"$TMP/rules.yaml"
 # our attachments: "<kind> <name>" per line, e.g. "tracepoint sys_exit_openat"
 attached() { bpftool perf list 2>/dev/null | awk -v p="$PG" '$2 == p {print $(NF-1), $NF}'; }
-selected() { sed -n 's/.*"syscalls_selected":\([0-9]*\).*/\1/p' "$TMP/stderr" | tail -1; }
 
 pg_live_start "$T" "$TMP" "pg_canary_hook_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 \
 	--probe-hook syscall
 sleep 0.3
 attached >"$TMP/a1"
-sel=$(selected)
+sel=$(pg_selected "$TMP")
 missing=$(sed -n 's/.*no tracepoint for \([0-9]*\) selected syscall.*/\1/p' "$TMP/stderr" | head -1)
 n1=$(grep -c '^tracepoint sys_exit_' "$TMP/a1")
 
@@ -76,13 +65,8 @@ check no_raw_program $? "a program of ours is on raw sys_exit: $(grep sys_exit "
 [ -n "$sel" ] && [ "$n1" -eq $((sel - ${missing:-0})) ]
 check one_per_selected $? "$n1 tracepoint attachments for $sel selected syscalls (${missing:-0} without a tracepoint)"
 
-printf '%s\n%s\n' "$CANARY" "$MKDIR" >"$TMP/rules.yaml"
-kill -HUP "$PG"
-i=0
-until grep -q '^SIGHUP: 2 rules loaded' "$TMP/stderr" || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+{ pg_rule_canary pg_canary_hook; pg_rule_mkdir pghook_; } >"$TMP/rules.yaml"
+pg_reload "$TMP" 2
 sleep 0.2
 attached >"$TMP/a2"
 grep -q '^tracepoint sys_exit_mkdir$' "$TMP/a2" && grep -q '^tracepoint sys_exit_mkdirat$' "$TMP/a2" &&

@@ -36,34 +36,16 @@ cleanup() {
 trap cleanup EXIT
 . "$(dirname "$0")/lib/live.sh"
 
-CANARY='- rule: canary
-  desc: the test canary (a hidden file in /tmp)
-  condition: evt.type in (open, openat) and fd.name startswith /tmp/.pg_canary_sel
-  output: canary %fd.name
-  priority: WARNING'
-MKDIR='- rule: mkdir seen
-  desc: a directory made by this test
-  condition: evt.type in (mkdir, mkdirat) and evt.arg.path contains pgsel_
-  output: mkdir %evt.arg.path
-  priority: WARNING'
-echo "$CANARY" >"$TMP/rules.yaml"
-# the last "syscalls_selected" of the stats lines
-selected() { sed -n 's/.*"syscalls_selected":\([0-9]*\).*/\1/p' "$TMP/stderr" | tail -1; }
-
+pg_rule_canary pg_canary_sel >"$TMP/rules.yaml"
 # shellcheck disable=SC2086 # HOOK: empty or two words
 pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 $HOOK
 sleep 0.3
-s1=$(selected)
+s1=$(pg_selected "$TMP")
 mkdir "$TMP/pgsel_before"
-printf '%s\n%s\n' "$CANARY" "$MKDIR" >"$TMP/rules.yaml"
-kill -HUP "$PG"
-i=0
-until grep -q '^SIGHUP: 2 rules loaded' "$TMP/stderr" || [ $i -ge 50 ]; do
-	sleep 0.1
-	i=$((i + 1))
-done
+{ pg_rule_canary pg_canary_sel; pg_rule_mkdir pgsel_; } >"$TMP/rules.yaml"
+pg_reload "$TMP" 2
 sleep 0.3
-s2=$(selected)
+s2=$(pg_selected "$TMP")
 mkdir "$TMP/pgsel_after"
 sleep 0.3
 kill -INT "$PG"
@@ -74,7 +56,7 @@ cp "$TMP/alerts.json" "$TMP/alerts.1"
 # shellcheck disable=SC2086
 pg_live_start "$T" "$TMP" "pg_canary_sel_$ME" -r "$TMP/rules.yaml" --stats-interval 0.1 -A $HOOK
 sleep 0.3
-s3=$(selected)
+s3=$(pg_selected "$TMP")
 kill -INT "$PG"
 wait "$PG"
 PG=

@@ -36,3 +36,32 @@ pg_live_start() {
 	sed 's/^/    /' "$_tmp/stderr" | head -5
 	exit 1
 }
+
+# pg_rule_canary PREFIX: a rule alerting on opens of /tmp/.PREFIX* (a test's
+# own canary, for rules files that do not have the default rules').
+pg_rule_canary() {
+	printf '%s\n' '- rule: canary' '  desc: the test canary (a hidden file in /tmp)' \
+		"  condition: evt.type in (open, openat) and fd.name startswith /tmp/.$1" \
+		'  output: canary %fd.name' '  priority: WARNING'
+}
+
+# pg_rule_mkdir WORD: a rule alerting on mkdir/mkdirat of a path holding WORD.
+pg_rule_mkdir() {
+	printf '%s\n' '- rule: mkdir seen' '  desc: a directory made by this test' \
+		"  condition: evt.type in (mkdir, mkdirat) and evt.arg.path contains $1" \
+		'  output: mkdir %evt.arg.path' '  priority: WARNING'
+}
+
+# pg_reload TMP N: SIGHUP to $PG, then wait (5 s at most) until its stderr
+# (TMP/stderr) says that N rules were loaded.
+pg_reload() {
+	kill -HUP "$PG"
+	_i=0
+	until grep -q "^SIGHUP: $2 rules loaded" "$1/stderr" || [ $_i -ge 50 ]; do
+		sleep 0.1
+		_i=$((_i + 1))
+	done
+}
+
+# pg_selected TMP: the last "syscalls_selected" of the stats lines in TMP/stderr.
+pg_selected() { sed -n 's/.*"syscalls_selected":\([0-9]*\).*/\1/p' "$1/stderr" | tail -1; }
