@@ -961,6 +961,13 @@ int proc_state_load_tid(struct proc_worker *w, const char *procfs, uint64_t tid)
 	return err;
 }
 
+/* A copy of an account field; glibc leaves fields of NIS compat lines
+ * ("+", "-name") NULL. */
+static char *acct_dup(const char *s)
+{
+	return strdup(s ? s : "");
+}
+
 /* Append the accounts of @path (passwd or group format) to @t. */
 static int tables_accounts(struct cap_tables *t, const char *passwd, const char *group)
 {
@@ -981,9 +988,9 @@ static int tables_accounts(struct cap_tables *t, const char *passwd, const char 
 			u = &v[t->nusers++];
 			u->uid = pw->pw_uid;
 			u->gid = pw->pw_gid;
-			u->name = strdup(pw->pw_name);
-			u->home = strdup(pw->pw_dir);
-			u->shell = strdup(pw->pw_shell);
+			u->name = acct_dup(pw->pw_name);
+			u->home = acct_dup(pw->pw_dir);
+			u->shell = acct_dup(pw->pw_shell);
 			if (!u->name || !u->home || !u->shell)
 				err = -ENOMEM;
 		}
@@ -1002,7 +1009,7 @@ static int tables_accounts(struct cap_tables *t, const char *passwd, const char 
 			t->groups = v;
 			g = &v[t->ngroups++];
 			g->gid = gr->gr_gid;
-			g->name = strdup(gr->gr_name);
+			g->name = acct_dup(gr->gr_name);
 			if (!g->name)
 				err = -ENOMEM;
 		}

@@ -1533,6 +1533,7 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 {
 	struct proc_config def = {0};
 	struct proc_table *t;
+	unsigned long buckets;
 	unsigned i;
 
 	if (!cfg)
@@ -1559,7 +1560,11 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 	pthread_mutex_init(&t->users_lock, NULL);
 	pthread_mutex_init(&t->ctr_lock, NULL);
 	t->workers = aligned_alloc(CACHELINE, t->max_workers * sizeof(*t->workers));
-	t->index = cds_lfht_new(1ul << 16, 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	/* the index starts at the table's size, up to 64 Ki buckets (it grows
+	 * past that); a small table's index is small to make and to free */
+	for (buckets = 64; buckets < t->max_threads && buckets < (1ul << 16);)
+		buckets <<= 1;
+	t->index = cds_lfht_new(buckets, buckets < 1024 ? buckets : 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	t->forks = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	if (!t->workers || !t->index || !t->forks) {
 		if (t->index)

@@ -400,11 +400,48 @@ T_TEST(test_fake_tables)
 	rm_rf(root);
 }
 
+/* /etc/passwd and /etc/group with NIS compat lines ("+", "-name",
+ * "+@netgroup"), whose missing fields glibc leaves NULL: found by
+ * fuzz_procfs (a NULL strdup'd). Every account's strings exist. */
+T_TEST(test_tables_nis_accounts)
+{
+	struct cap_tables t;
+	char pw[300], gr[300];
+	bool root_seen = false;
+	uint32_t i;
+
+	snprintf(root, sizeof(root), "/tmp/pg_fakeproc_nis_%d", getpid());
+	rm_rf(root);
+	mkdir(root, 0755);
+	snprintf(pw, sizeof(pw), "%s/passwd", root);
+	snprintf(gr, sizeof(gr), "%s/group", root);
+	PUTS("passwd", "root:x:0:0:root:/root:/bin/bash\n+\n-bob\n+@admins\n+alice::::::\n");
+	PUTS("group", "root:x:0:\n+\n-staff\n");
+	T_EQ_INT(proc_host_tables(root, pw, gr, &t, NULL), 0);
+	T_CHECK(t.nusers >= 1);
+	for (i = 0; i < t.nusers; i++) {
+		T_CHECK(t.users[i].name && t.users[i].home && t.users[i].shell);
+		if (!strcmp(t.users[i].name, "root")) {
+			root_seen = true;
+			T_EQ_STR(t.users[i].home, "/root");
+			T_EQ_STR(t.users[i].shell, "/bin/bash");
+		}
+	}
+	T_CHECK(root_seen);
+	T_CHECK(t.ngroups >= 1);
+	for (i = 0; i < t.ngroups; i++)
+		T_CHECK(t.groups[i].name != NULL);
+	T_EQ_STR(t.groups[0].name, "root");
+	cap_tables_release(&t);
+	rm_rf(root);
+}
+
 int main(void)
 {
 	T_RUN(test_real_proc);
 	T_RUN(test_real_proc_hostile_name);
 	T_RUN(test_fake_proc);
 	T_RUN(test_fake_tables);
+	T_RUN(test_tables_nis_accounts);
 	return T_DONE();
 }
