@@ -17,10 +17,12 @@
  * relative, of [A-Za-z0-9._-] components, never "." or "..", at most 8
  * deep; anything else skips its section.
  *
- * Then: the state is seeded from the tree (proc_state_from_procfs), every
- * number named in a path is loaded on demand into a second table
- * (proc_state_load_tid), accounts are loaded (proc_users_load), and every
- * thread found has its strings and fds read through. Last, the tree
+ * Then, into a fresh table: the state is seeded from the tree as at
+ * start-up (proc_state_from_procfs; odd-sized inputs) or every number named
+ * in a path is loaded as on demand (proc_state_load_tid; even-sized ones),
+ * every thread found has its strings and fds read through, fds 0-11 of its
+ * process are read again one at a time (proc_procfs_load_fd, live's
+ * inherited fds), and accounts are loaded (proc_users_load) and looked up. Last, the tree
  * becomes a capture's initial tables (proc_host_tables, what `-w` writes),
  * written and read back: the file must load, with as many entries of each
  * kind, and every string read back a prefix of what was written (the
@@ -39,6 +41,7 @@
 
 #include "capture/capture.h"
 #include "state/state.h"
+#include "state/state_int.h" /* proc_procfs_load_fd */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -370,6 +373,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = proc_table_new(&fp_cfg);
 	if (!t)
 		return 0;
+	proc_table_set_procfs(t, fp_root);
 	w = proc_worker_register(t);
 	if (w) {
 		if (size & 1)
@@ -379,6 +383,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				proc_state_load_tid(w, fp_root, ids[i]);
 		for (unsigned i = 0; i < nids; i++)
 			fp_read_thread(w, ids[i]);
+		/* one fd read again, as live reads an fd a child inherited */
+		for (unsigned i = 0; i < nids; i++) {
+			struct proc_thread *thr = proc_thread_lookup(w, ids[i]);
+
+			for (int64_t fd = 0; thr && fd < 12; fd++)
+				proc_procfs_load_fd(w, proc_thread_process(thr), fd);
+			fp_read_thread(w, ids[i]);
+		}
 		snprintf(passwd, sizeof(passwd), "%s/passwd", fp_root);
 		snprintf(group, sizeof(group), "%s/group", fp_root);
 		proc_users_load(t, passwd, group);
