@@ -179,7 +179,8 @@ static void fp_build(const uint8_t *data, size_t size, uint64_t *ids, unsigned *
 		bool link;
 
 		if (i + 3 > size || data[i + 2] != ' ' ||
-		    !((data[i] == '=' && data[i + 1] == '=') || (data[i] == '=' && data[i + 1] == '>'))) {
+		    !((data[i] == '=' && data[i + 1] == '=') ||
+		      (data[i] == '=' && data[i + 1] == '>'))) {
 			const uint8_t *p = memchr(data + i, '\n', size - i);
 
 			if (!p)
@@ -255,9 +256,9 @@ static void fp_user(struct proc_worker *w, uint32_t id)
 	const struct proc_user *u = proc_user_lookup(w, id);
 	const struct proc_group *g = proc_group_lookup(w, id);
 
-	if (u && (!memchr(u->name, '\0', sizeof(u->name)) ||
-		  !memchr(u->home, '\0', sizeof(u->home)) ||
-		  !memchr(u->shell, '\0', sizeof(u->shell))))
+	if (u &&
+	    (!memchr(u->name, '\0', sizeof(u->name)) || !memchr(u->home, '\0', sizeof(u->home)) ||
+	     !memchr(u->shell, '\0', sizeof(u->shell))))
 		abort();
 	if (g && !memchr(g->name, '\0', sizeof(g->name)))
 		abort();

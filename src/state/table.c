@@ -1564,7 +1564,8 @@ struct proc_table *proc_table_new(const struct proc_config *cfg)
 	 * past that); a small table's index is small to make and to free */
 	for (buckets = 64; buckets < t->max_threads && buckets < (1ul << 16);)
 		buckets <<= 1;
-	t->index = cds_lfht_new(buckets, buckets < 1024 ? buckets : 1024, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
+	t->index = cds_lfht_new(buckets, buckets < 1024 ? buckets : 1024, 0,
+				CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	t->forks = cds_lfht_new(64, 64, 0, CDS_LFHT_AUTO_RESIZE | CDS_LFHT_ACCOUNTING, NULL);
 	if (!t->workers || !t->index || !t->forks) {
 		if (t->index)
