@@ -22,11 +22,12 @@
  * in a path is loaded as on demand (proc_state_load_tid; even-sized ones),
  * every thread found has its strings and fds read through, fds 0-11 of its
  * process are read again one at a time (proc_procfs_load_fd, live's
- * inherited fds), and accounts are loaded (proc_users_load) and looked up. Last, the tree
- * becomes a capture's initial tables (proc_host_tables, what `-w` writes),
- * written and read back: the file must load, with as many entries of each
- * kind, and every string read back a prefix of what was written (the
- * writer truncates to libs' limits). Seeds: fuzz/corpus/procfs/.
+ * inherited fds), and accounts are loaded (proc_users_load) and looked up.
+ * Last, the tree becomes a capture's initial tables (proc_host_tables,
+ * what `-w` writes), written and read back: the file must load, with as
+ * many entries of each kind, and every string read back a prefix of what
+ * was written (the writer truncates to libs' limits). Seeds:
+ * fuzz/corpus/procfs/.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -47,8 +48,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define FP_MAX_IDS 16
 
-static char fp_dir[64];	 /* private temp dir: tree/ and out.scap */
-static char fp_root[96]; /* the fake procfs */
+static char fp_dir[64];			   /* private temp dir: tree/ and out.scap */
+static char fp_root[96];		   /* the fake procfs */
+static char fp_passwd[128], fp_group[128]; /* its passwd and group files */
 
 static int fp_rm_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -78,6 +80,8 @@ static void fp_init(void)
 	if (!mkdtemp(fp_dir))
 		abort();
 	snprintf(fp_root, sizeof(fp_root), "%s/tree", fp_dir);
+	snprintf(fp_passwd, sizeof(fp_passwd), "%s/passwd", fp_root);
+	snprintf(fp_group, sizeof(fp_group), "%s/group", fp_root);
 	atexit(fp_cleanup);
 }
 
@@ -138,8 +142,9 @@ static void fp_note_ids(const char *rel, uint64_t *ids, unsigned *n)
 	}
 }
 
-/* One section: a file with @len bytes, or a symlink to them (to a NUL). */
-static void fp_section(const char *rel, bool link, const uint8_t *data, size_t len)
+/* One section: a file with @len bytes, or a symlink to them (to a NUL).
+ * 0, or -1 when it could not be made (a directory in the way, say). */
+static int fp_section(const char *rel, bool link, const uint8_t *data, size_t len)
 {
 	char path[512], target[4096];
 	FILE *f;
@@ -149,20 +154,26 @@ static void fp_section(const char *rel, bool link, const uint8_t *data, size_t l
 		size_t l = strnlen((const char *)data, len);
 
 		if (!l || l >= sizeof(target))
-			return;
+			return -1;
 		memcpy(target, data, l);
 		target[l] = '\0';
 		remove(path);
-		if (symlink(target, path))
-			return;
-		return;
+		return symlink(target, path);
 	}
 	f = fopen(path, "we");
 	if (!f)
-		return;
+		return -1;
 	if (len && fwrite(data, 1, len, f) != len)
 		abort();
 	fclose(f);
+	return 0;
+}
+
+/* Whether a section header ("== " or "=> ") starts at data[i]. */
+static bool fp_header_at(const uint8_t *data, size_t size, size_t i)
+{
+	return i + 3 <= size && data[i] == '=' && (data[i + 1] == '=' || data[i + 1] == '>') &&
+	       data[i + 2] == ' ';
 }
 
 /* The tree of the input; fills @ids with the numbers its paths name. */
@@ -178,9 +189,7 @@ static void fp_build(const uint8_t *data, size_t size, uint64_t *ids, unsigned *
 		char rel[256];
 		bool link;
 
-		if (i + 3 > size || data[i + 2] != ' ' ||
-		    !((data[i] == '=' && data[i + 1] == '=') ||
-		      (data[i] == '=' && data[i + 1] == '>'))) {
+		if (!fp_header_at(data, size, i)) {
 			const uint8_t *p = memchr(data + i, '\n', size - i);
 
 			if (!p)
@@ -197,13 +206,12 @@ static void fp_build(const uint8_t *data, size_t size, uint64_t *ids, unsigned *
 		rel[nl - (i + 3)] = '\0';
 		start = nl < size ? nl + 1 : nl;
 		/* the content runs to the newline before the next header */
-		for (end = start; end < size; end++) {
-			if (data[end] == '\n' && end + 3 < size && data[end + 1] == '=' &&
-			    (data[end + 2] == '=' || data[end + 2] == '>') && data[end + 3] == ' ')
+		for (end = start; end < size; end++)
+			if (data[end] == '\n' && fp_header_at(data, size, end + 1))
 				break;
-		}
 		if (fp_path_ok(rel)) {
-			fp_section(rel, link, data + start, end - start);
+			/* one that cannot be made is left out, as a bad path is */
+			(void)fp_section(rel, link, data + start, end - start);
 			fp_note_ids(rel, ids, nids);
 		}
 		i = end < size ? end + 1 : end;
@@ -289,7 +297,7 @@ static void fp_prefix_bytes(const char *what, const char *put, size_t lp, const 
 /* proc_host_tables of the tree, through a capture file and back. */
 static void fp_tables(void)
 {
-	char passwd[160], group[160], out[128];
+	char out[128];
 	const struct cap_tables *b;
 	struct cap_tables t;
 	struct cap_writer *cw;
@@ -298,10 +306,8 @@ static void fp_tables(void)
 	uint64_t skipped = 0;
 	uint32_t nfds = 0;
 
-	snprintf(passwd, sizeof(passwd), "%s/passwd", fp_root);
-	snprintf(group, sizeof(group), "%s/group", fp_root);
 	snprintf(out, sizeof(out), "%s/out.scap", fp_dir);
-	if (proc_host_tables(fp_root, passwd, group, &t, &skipped))
+	if (proc_host_tables(fp_root, fp_passwd, fp_group, &t, &skipped))
 		return; /* out of memory: nothing else can fail */
 	cw = cap_writer_open(out, 0, NULL, &t, &err);
 	if (!cw || cap_writer_close(cw)) {
@@ -359,7 +365,6 @@ static const struct proc_config fp_cfg = {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	char passwd[160], group[160];
 	struct proc_table *t;
 	struct proc_worker *w;
 	uint64_t ids[FP_MAX_IDS];
@@ -392,9 +397,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				proc_procfs_load_fd(w, proc_thread_process(thr), fd);
 			fp_read_thread(w, ids[i]);
 		}
-		snprintf(passwd, sizeof(passwd), "%s/passwd", fp_root);
-		snprintf(group, sizeof(group), "%s/group", fp_root);
-		proc_users_load(t, passwd, group);
+		proc_users_load(t, fp_passwd, fp_group);
 		/* a user and a group as user.name and group.name would see them */
 		fp_user(w, 0);
 		fp_user(w, 1000);
